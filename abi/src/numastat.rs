@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The numastat operations our patch series adds to Xen 4.17's public
+//! interface (`xen/include/public/sysctl.h`, patch 0002). The C text of the
+//! header is hand-written in Xen's style; these definitions are checked
+//! against it at Xen build time (see [`crate::c_checks`], docs/abi.md).
+
+use core::mem::{offset_of, size_of};
+use static_assertions::const_assert_eq;
+
+/// `#define XEN_SYSCTL_numa_availheap 64`
+///
+/// Op numbers are chosen far above upstream's highest sysctl (29 in 4.17) so
+/// a later upstream op cannot collide with them (docs/abi.md).
+pub const XEN_SYSCTL_NUMA_AVAILHEAP: u32 = 64;
+/// `#define XEN_SYSCTL_numa_heapwalk 65`
+pub const XEN_SYSCTL_NUMA_HEAPWALK: u32 = 65;
+
+/// `#define XEN_NUMA_ANY (-1)`: the wildcard for `zone` and `node`.
+pub const XEN_NUMA_ANY: i32 = -1;
+
+/// `#define XEN_NUMA_NODE_OFFLINE (~0ULL)`: the value of every entry of an
+/// offline node's row in `xen_sysctl_numa_availheap.counts`.
+pub const XEN_NUMA_NODE_OFFLINE: u64 = !0;
+
+/// Zones of Xen's buddy allocator on x86-64:
+/// `NR_ZONES = PADDR_BITS - PAGE_SHIFT + 1` (xen/common/page_alloc.c).
+/// Zone 0 is `MEMZONE_XEN`; zone `z > 0` holds MFNs whose highest set bit is
+/// bit `z - 1`, i.e. machine addresses in `[2^(z+11), 2^(z+12))`.
+pub const NR_ZONES: usize = 41;
+/// `#define MEMZONE_XEN 0`
+pub const MEMZONE_XEN: usize = 0;
+/// `MAX_NUMNODES` on x86 (`1 << NODES_SHIFT`, NODES_SHIFT = 6).
+pub const MAX_NUMNODES: usize = 64;
+/// `PAGE_SHIFT` on x86.
+pub const PAGE_SHIFT: u32 = 12;
+
+/// `struct xen_sysctl_numa_availheap`: free pages of the buddy allocator by
+/// zone and node, all read in one hold of `heap_lock` (one snapshot).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlNumaAvailheap {
+    /// IN: zone, `0 <= zone < NR_ZONES`, or [`XEN_NUMA_ANY`].
+    pub zone: i32,
+    /// IN: online node id, or [`XEN_NUMA_ANY`].
+    pub node: i32,
+    /// OUT: number of zones covered.
+    pub nr_zones: u32,
+    /// OUT: number of online nodes covered.
+    pub nr_nodes: u32,
+    /// OUT: free pages in the covered zones of the covered nodes.
+    pub pages: u64,
+    /// IN: guest address of a `uint64_t` array, or 0. OUT (when non-zero):
+    /// entry `[r * cols + c]` holds the free pages of row `r`, column `c`,
+    /// where rows are node ids `0..=highest online node id` (one row, the
+    /// requested node, without the wildcard) and columns are zones
+    /// `0..NR_ZONES` (one column, the requested zone, without the wildcard).
+    /// Rows of offline node ids hold [`XEN_NUMA_NODE_OFFLINE`].
+    pub counts: u64,
+    /// IN: entries `counts` can hold. OUT: entries needed (rows * cols).
+    /// Too small: `-ENOBUFS`, with this field set.
+    pub nr_counts: u32,
+    /// IN: must be zero.
+    pub pad: u32,
+}
+const_assert_eq!(size_of::<XenSysctlNumaAvailheap>(), 40);
+const_assert_eq!(offset_of!(XenSysctlNumaAvailheap, pages), 16);
+const_assert_eq!(offset_of!(XenSysctlNumaAvailheap, counts), 24);
+const_assert_eq!(offset_of!(XenSysctlNumaAvailheap, pad), 36);
+
+impl crate::SysctlPayload for XenSysctlNumaAvailheap {
+    const CMD: u32 = XEN_SYSCTL_NUMA_AVAILHEAP;
+}
+
+/// `struct xen_sysctl_numa_heapwalk`: test and diagnostic op (patch 0004,
+/// `CONFIG_NUMASTAT_HEAPWALK`). Walks the free lists `_heap[node][zone][*]`
+/// and reads the numastat counter for the same (node, zone) in the same hold
+/// of `heap_lock`, so the two can be compared without a race.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlNumaHeapwalk {
+    /// IN: online node id.
+    pub node: u32,
+    /// IN: zone, `0 <= zone < NR_ZONES`.
+    pub zone: u32,
+    /// OUT: pages found on the free lists.
+    pub pages: u64,
+    /// OUT: free-list entries (buddy chunks) walked.
+    pub chunks: u64,
+    /// OUT: the counter availheap reports for (node, zone).
+    pub counter: u64,
+}
+const_assert_eq!(size_of::<XenSysctlNumaHeapwalk>(), 32);
+const_assert_eq!(offset_of!(XenSysctlNumaHeapwalk, counter), 24);
+
+impl crate::SysctlPayload for XenSysctlNumaHeapwalk {
+    const CMD: u32 = XEN_SYSCTL_NUMA_HEAPWALK;
+}
+
+/// First machine address of `zone` (zone 0, the Xen heap, has none: it is
+/// defined by page type, not address).
+pub const fn zone_start_maddr(zone: usize) -> Option<u64> {
+    match zone {
+        0 => None,
+        1 => Some(0),
+        z if z < NR_ZONES => Some(1u64 << (z as u32 - 1 + PAGE_SHIFT)),
+        _ => None,
+    }
+}
+
+/// First machine address past `zone`.
+pub const fn zone_end_maddr(zone: usize) -> Option<u64> {
+    match zone {
+        z if z >= 1 && z < NR_ZONES => Some(1u64 << (z as u32 + PAGE_SHIFT)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_tile_the_address_space() {
+        assert_eq!(zone_start_maddr(1), Some(0));
+        assert_eq!(zone_end_maddr(1), Some(0x2000));
+        for z in 2..NR_ZONES {
+            assert_eq!(zone_start_maddr(z), zone_end_maddr(z - 1));
+        }
+        // 52 physical address bits on x86-64.
+        assert_eq!(zone_end_maddr(NR_ZONES - 1), Some(1 << 52));
+        assert_eq!(zone_start_maddr(0), None);
+        assert_eq!(zone_start_maddr(NR_ZONES), None);
+    }
+}

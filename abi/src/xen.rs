@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Upstream Xen 4.17 ABI used by the tools: hypercall numbers, the sysctl
+//! envelope and the sysctl payloads we call. Source: xen/include/public/xen.h
+//! and xen/include/public/sysctl.h of Xen 4.17.5.
+
+use core::mem::{offset_of, size_of};
+use static_assertions::const_assert_eq;
+
+/// `#define __HYPERVISOR_sysctl 35` (public/xen.h)
+pub const HYPERVISOR_SYSCTL: u64 = 35;
+/// `#define __HYPERVISOR_domctl 36` (public/xen.h)
+pub const HYPERVISOR_DOMCTL: u64 = 36;
+
+/// `#define XEN_SYSCTL_INTERFACE_VERSION 0x00000015` (public/sysctl.h)
+pub const XEN_SYSCTL_INTERFACE_VERSION: u32 = 0x0000_0015;
+
+/// `#define XEN_SYSCTL_readconsole 1`
+pub const XEN_SYSCTL_READCONSOLE: u32 = 1;
+/// `#define XEN_SYSCTL_physinfo 3`
+pub const XEN_SYSCTL_PHYSINFO: u32 = 3;
+/// `#define XEN_SYSCTL_getdomaininfolist 6`
+pub const XEN_SYSCTL_GETDOMAININFOLIST: u32 = 6;
+/// `#define XEN_SYSCTL_debug_keys 7`
+pub const XEN_SYSCTL_DEBUG_KEYS: u32 = 7;
+/// `#define XEN_SYSCTL_numainfo 17`
+pub const XEN_SYSCTL_NUMAINFO: u32 = 17;
+
+/// `#define XEN_INVALID_MEM_SZ (~0U)`: numainfo's memsize of an offline node
+/// is `~0ULL` in practice (sysctl.c stores `XEN_INVALID_MEM_SZ` in a u64).
+pub const XEN_INVALID_MEM_SZ: u64 = 0xffff_ffff;
+/// `#define XEN_INVALID_NODE_DIST (~0U)`
+pub const XEN_INVALID_NODE_DIST: u32 = !0;
+
+/// Bytes of the payload union in `struct xen_sysctl` (`uint8_t pad[128]`).
+pub const XEN_SYSCTL_PAYLOAD_SIZE: usize = 128;
+
+/// `struct xen_sysctl`: the envelope of every sysctl. The payload union is
+/// kept as raw 64-bit words; [`SysctlPayload`] types are copied in and out.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct XenSysctl {
+    pub cmd: u32,
+    pub interface_version: u32,
+    pub u: [u64; XEN_SYSCTL_PAYLOAD_SIZE / 8],
+}
+const_assert_eq!(size_of::<XenSysctl>(), 136);
+const_assert_eq!(offset_of!(XenSysctl, u), 8);
+
+/// A sysctl payload: a `#[repr(C)]` struct that sits in `xen_sysctl.u`.
+pub trait SysctlPayload: Copy + Default {
+    /// The `XEN_SYSCTL_*` command that carries this payload.
+    const CMD: u32;
+}
+
+/// `struct xen_sysctl_physinfo`
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct XenSysctlPhysinfo {
+    pub threads_per_core: u32,
+    pub cores_per_socket: u32,
+    pub nr_cpus: u32,
+    pub max_cpu_id: u32,
+    pub nr_nodes: u32,
+    pub max_node_id: u32,
+    pub cpu_khz: u32,
+    pub capabilities: u32,
+    pub arch_capabilities: u32,
+    pub pad: u32,
+    pub total_pages: u64,
+    pub free_pages: u64,
+    pub scrub_pages: u64,
+    pub outstanding_pages: u64,
+    pub max_mfn: u64,
+    pub hw_cap: [u32; 8],
+}
+const_assert_eq!(size_of::<XenSysctlPhysinfo>(), 112);
+impl SysctlPayload for XenSysctlPhysinfo {
+    const CMD: u32 = XEN_SYSCTL_PHYSINFO;
+}
+
+/// `struct xen_sysctl_meminfo`: one element of numainfo's `meminfo` array.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlMeminfo {
+    pub memsize: u64,
+    pub memfree: u64,
+}
+const_assert_eq!(size_of::<XenSysctlMeminfo>(), 16);
+
+/// `struct xen_sysctl_numainfo`. Handles are guest virtual addresses
+/// (`XEN_GUEST_HANDLE_64`), 0 for NULL.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct XenSysctlNumainfo {
+    /// IN: entries the arrays hold; OUT: number of nodes (max node id + 1).
+    pub num_nodes: u32,
+    pub _pad: u32,
+    /// IN: `xen_sysctl_meminfo_t[num_nodes]`, or 0.
+    pub meminfo: u64,
+    /// IN: `uint32_t[num_nodes * num_nodes]`, or 0.
+    pub distance: u64,
+}
+const_assert_eq!(size_of::<XenSysctlNumainfo>(), 24);
+impl SysctlPayload for XenSysctlNumainfo {
+    const CMD: u32 = XEN_SYSCTL_NUMAINFO;
+}
+
+/// `struct xen_sysctl_debug_keys`
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct XenSysctlDebugKeys {
+    /// IN: guest address of the key characters.
+    pub keys: u64,
+    /// IN: number of keys.
+    pub nr_keys: u32,
+    pub _pad: u32,
+}
+const_assert_eq!(size_of::<XenSysctlDebugKeys>(), 16);
+impl SysctlPayload for XenSysctlDebugKeys {
+    const CMD: u32 = XEN_SYSCTL_DEBUG_KEYS;
+}
+
+/// `struct xen_sysctl_readconsole`
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct XenSysctlReadconsole {
+    /// IN: non-zero: clear the ring after reading.
+    pub clear: u8,
+    /// IN: non-zero: start at `index`.
+    pub incremental: u8,
+    pub pad0: u8,
+    pub pad1: u8,
+    /// IN: start index (with `incremental`); OUT: index after the last byte.
+    pub index: u32,
+    /// IN: guest address of the buffer.
+    pub buffer: u64,
+    /// IN: buffer size; OUT: bytes written.
+    pub count: u32,
+    pub _pad: u32,
+}
+const_assert_eq!(size_of::<XenSysctlReadconsole>(), 24);
+impl SysctlPayload for XenSysctlReadconsole {
+    const CMD: u32 = XEN_SYSCTL_READCONSOLE;
+}
+
+// Payloads must fit the union.
+static_assertions::const_assert!(size_of::<XenSysctlPhysinfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);

@@ -25,7 +25,7 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ] || [ $need_update = 1 ] || [ ! -e /var/lib/apt/lists/lock ]; then
+if [ ${#missing[@]} -gt 0 ] || [ $need_update = 1 ]; then
     apt-get update -qq
 fi
 if [ ${#missing[@]} -gt 0 ]; then

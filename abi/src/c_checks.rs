@@ -36,15 +36,24 @@ macro_rules! layout {
 pub const CONSTANTS: &[Check] = &[
     c("__HYPERVISOR_sysctl", HYPERVISOR_SYSCTL),
     c("__HYPERVISOR_domctl", HYPERVISOR_DOMCTL),
-    c("XEN_SYSCTL_INTERFACE_VERSION", XEN_SYSCTL_INTERFACE_VERSION as u64),
+    c(
+        "XEN_SYSCTL_INTERFACE_VERSION",
+        XEN_SYSCTL_INTERFACE_VERSION as u64,
+    ),
     c("XEN_SYSCTL_readconsole", XEN_SYSCTL_READCONSOLE as u64),
     c("XEN_SYSCTL_physinfo", XEN_SYSCTL_PHYSINFO as u64),
-    c("XEN_SYSCTL_getdomaininfolist", XEN_SYSCTL_GETDOMAININFOLIST as u64),
+    c(
+        "XEN_SYSCTL_getdomaininfolist",
+        XEN_SYSCTL_GETDOMAININFOLIST as u64,
+    ),
     c("XEN_SYSCTL_debug_keys", XEN_SYSCTL_DEBUG_KEYS as u64),
     c("XEN_SYSCTL_numainfo", XEN_SYSCTL_NUMAINFO as u64),
     c("XEN_INVALID_MEM_SZ", XEN_INVALID_MEM_SZ),
     c("XEN_INVALID_NODE_DIST", XEN_INVALID_NODE_DIST as u64),
-    c("XEN_SYSCTL_numa_availheap", XEN_SYSCTL_NUMA_AVAILHEAP as u64),
+    c(
+        "XEN_SYSCTL_numa_availheap",
+        XEN_SYSCTL_NUMA_AVAILHEAP as u64,
+    ),
     c("XEN_SYSCTL_numa_heapwalk", XEN_SYSCTL_NUMA_HEAPWALK as u64),
     // Compared as the two's complement bit pattern of the C int.
     c("(uint32_t)XEN_NUMA_ANY", XEN_NUMA_ANY as u32 as u64),
@@ -53,22 +62,48 @@ pub const CONSTANTS: &[Check] = &[
     c("MEMZONE_XEN", MEMZONE_XEN as u64),
     c("MAX_NUMNODES", MAX_NUMNODES as u64),
     c("PAGE_SHIFT", PAGE_SHIFT as u64),
-    c("sizeof(((struct xen_sysctl *)0)->u)", XEN_SYSCTL_PAYLOAD_SIZE as u64),
+    c(
+        "sizeof(((struct xen_sysctl *)0)->u)",
+        XEN_SYSCTL_PAYLOAD_SIZE as u64,
+    ),
+    c("ESRCH", errno::ESRCH as u64),
+    c("ENOMEM", errno::ENOMEM as u64),
+    c("EFAULT", errno::EFAULT as u64),
+    c("EINVAL", errno::EINVAL as u64),
+    c("ENOSYS", errno::ENOSYS as u64),
+    c("EOPNOTSUPP", errno::EOPNOTSUPP as u64),
+    c("ENOBUFS", errno::ENOBUFS as u64),
 ];
 
 const SYSCTL: &[Check] = &layout!("struct xen_sysctl", XenSysctl, [cmd, interface_version, u]);
 const PHYSINFO: &[Check] = &layout!(
     "struct xen_sysctl_physinfo",
     XenSysctlPhysinfo,
-    [nr_nodes, max_node_id, arch_capabilities, total_pages, free_pages, max_mfn, hw_cap]
+    [
+        nr_nodes,
+        max_node_id,
+        arch_capabilities,
+        total_pages,
+        free_pages,
+        max_mfn,
+        hw_cap
+    ]
 );
-const MEMINFO: &[Check] = &layout!("struct xen_sysctl_meminfo", XenSysctlMeminfo, [memsize, memfree]);
+const MEMINFO: &[Check] = &layout!(
+    "struct xen_sysctl_meminfo",
+    XenSysctlMeminfo,
+    [memsize, memfree]
+);
 const NUMAINFO: &[Check] = &layout!(
     "struct xen_sysctl_numainfo",
     XenSysctlNumainfo,
     [num_nodes, meminfo, distance]
 );
-const DEBUG_KEYS: &[Check] = &layout!("struct xen_sysctl_debug_keys", XenSysctlDebugKeys, [keys, nr_keys]);
+const DEBUG_KEYS: &[Check] = &layout!(
+    "struct xen_sysctl_debug_keys",
+    XenSysctlDebugKeys,
+    [keys, nr_keys]
+);
 const READCONSOLE: &[Check] = &layout!(
     "struct xen_sysctl_readconsole",
     XenSysctlReadconsole,
@@ -99,5 +134,7 @@ pub const LAYOUTS: &[&[Check]] = &[
 
 /// Every check, constants first.
 pub fn all() -> impl Iterator<Item = &'static Check> {
-    CONSTANTS.iter().chain(LAYOUTS.iter().flat_map(|l| l.iter()))
+    CONSTANTS
+        .iter()
+        .chain(LAYOUTS.iter().flat_map(|l| l.iter()))
 }

@@ -145,3 +145,22 @@ impl SysctlPayload for XenSysctlReadconsole {
 
 // Payloads must fit the union.
 static_assertions::const_assert!(size_of::<XenSysctlPhysinfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+
+/// Xen's errno values (xen/include/public/errno.h), as returned negated by
+/// hypercalls.
+pub mod errno {
+    /// `XEN_ERRNO(ESRCH, 3)`
+    pub const ESRCH: i32 = 3;
+    /// `XEN_ERRNO(ENOMEM, 12)`
+    pub const ENOMEM: i32 = 12;
+    /// `XEN_ERRNO(EFAULT, 14)`
+    pub const EFAULT: i32 = 14;
+    /// `XEN_ERRNO(EINVAL, 22)`
+    pub const EINVAL: i32 = 22;
+    /// `XEN_ERRNO(ENOSYS, 38)`
+    pub const ENOSYS: i32 = 38;
+    /// `XEN_ERRNO(EOPNOTSUPP, 95)`
+    pub const EOPNOTSUPP: i32 = 95;
+    /// `XEN_ERRNO(ENOBUFS, 105)`
+    pub const ENOBUFS: i32 = 105;
+}

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# xen-numastat: the two commands a newcomer runs (as root, on a fresh
+# Debian 12 machine) are `make demo` and `make test`. Everything else is
+# reached from them. Outputs go to build/ (ignored by git).
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+TARGET := x86_64-unknown-linux-gnu
+BINDIR := $(TOP)/target/$(TARGET)/release
+CARGO ?= cargo
+
+# Demo topology: PLATFORM.md's two 1 GiB nodes.
+DEMO_NODES ?= 1G,1G
+
+.PHONY: all demo test deps sources xen-stock xen-patched dom0-bins artifacts \
+        fmt-check clippy unit-test codegen-check qemu-test clean
+
+all: artifacts
+
+deps:
+	@$(TOP)/scripts/install-deps.sh
+
+sources: deps
+	@$(TOP)/scripts/fetch-sources.sh
+
+xen-stock: sources
+	@$(TOP)/scripts/build-xen.sh stock
+
+xen-patched: sources
+	@$(TOP)/scripts/build-xen.sh patched
+
+# Static dom0 binaries for the initramfs: the CLI and the test kit.
+dom0-bins:
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --release \
+	    --target $(TARGET) -p xen-numastat-tools -p xen-numastat-qemu-tests --bins
+
+artifacts: xen-stock xen-patched dom0-bins
+	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
+
+demo: artifacts
+	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --nodes $(DEMO_NODES) \
+	    --run 'xen-numastat -p' --run 'xen-numastat -H'
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --quiet --workspace --all-targets -- -D warnings
+
+unit-test:
+	$(CARGO) test --quiet --workspace --lib --bins
+
+# Xen's code generation contract, checked on the linked image.
+codegen-check: xen-patched
+	python3 $(TOP)/hypervisor/tests/check-codegen.py --self-test
+	python3 $(TOP)/hypervisor/tests/check-codegen.py $(BUILD)/xen-patched/xen/xen-syms \
+	    $(BUILD)/xen-patched/xen/numastat/numastat-obj/numastat.o $(BUILD)/xen-patched/xen/.config
+
+qemu-test: artifacts
+	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
+
+test: deps fmt-check clippy unit-test codegen-check qemu-test
+
+clean:
+	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-patched $(BUILD)/rust-xen $(BUILD)/logs
+	$(CARGO) clean

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! `XEN_SYSCTL_numa_availheap`: free pages by zone and node (the 2006
+//! patch's `availheap(zone, node)`, on Xen 4.17's one-zone-per-address-bit
+//! heap). The public struct is documented in
+//! `xen/include/public/sysctl.h` (patch 0002) and abi/src/numastat.rs;
+//! lock and error rules are in docs/abi.md.
+//!
+//! Order of work, so that nothing is left locked or allocated on any path:
+//! 1. validate every input (`-EINVAL`, `-ENOBUFS`), no lock held;
+//! 2. allocate the snapshot buffer (`-ENOMEM`), no lock held;
+//! 3. take `heap_lock`, read the counters, drop `heap_lock`: the lock is
+//!    held for at most `MAX_NUMNODES * NR_ZONES` counter reads and no call
+//!    out of this module but `node_online()`;
+//! 4. copy the snapshot to the caller (`-EFAULT`), free the buffer.
+
+use crate::errno::Errno;
+use crate::heap::HeapCounters;
+use crate::nospec::index_nospec;
+use xen_numastat_abi::{
+    XenSysctlNumaAvailheap, MAX_NUMNODES, NR_ZONES, XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE,
+};
+
+/// What the op needs from Xen, so host tests can stand in for it. Generic
+/// (monomorphised) on purpose: no indirect calls reach the linked code.
+pub trait Platform {
+    /// A buffer of `u64` from Xen's allocator, freed on drop.
+    type Buf: AsMut<[u64]> + AsRef<[u64]>;
+
+    /// `node_online(node)`.
+    fn node_online(&self, node: usize) -> bool;
+    /// Runs `f` with `heap_lock` held.
+    fn with_heap_lock<R>(&self, f: impl FnOnce() -> R) -> R;
+    /// `xmalloc_array(uint64_t, n)`; `None` when out of memory.
+    fn alloc(&self, n: usize) -> Option<Self::Buf>;
+    /// `copy_to_guest(op->counts, src, src.len())`.
+    fn copy_counts(&self, op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno>;
+}
+
+/// The validated request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Request {
+    /// First node id and number of node rows.
+    node_lo: usize,
+    rows: usize,
+    /// First zone and number of zone columns.
+    zone_lo: usize,
+    cols: usize,
+}
+
+fn parse_zone(zone: i32) -> Result<(usize, usize), Errno> {
+    if zone == XEN_NUMA_ANY {
+        return Ok((0, NR_ZONES));
+    }
+    match usize::try_from(zone) {
+        Ok(z) if z < NR_ZONES => Ok((index_nospec(z, NR_ZONES), 1)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn parse_node<P: Platform>(p: &P, node: i32) -> Result<(usize, usize), Errno> {
+    if node == XEN_NUMA_ANY {
+        // Rows run up to the highest online node id.
+        let rows = (0..MAX_NUMNODES)
+            .rev()
+            .find(|&n| p.node_online(n))
+            .map_or(0, |n| n.saturating_add(1));
+        return Ok((0, rows));
+    }
+    match usize::try_from(node) {
+        Ok(n) if n < MAX_NUMNODES => {
+            let n = index_nospec(n, MAX_NUMNODES);
+            if p.node_online(n) {
+                Ok((n, 1))
+            } else {
+                Err(Errno::EINVAL)
+            }
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn validate<P: Platform>(p: &P, op: &XenSysctlNumaAvailheap) -> Result<Request, Errno> {
+    if op.pad != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (zone_lo, cols) = parse_zone(op.zone)?;
+    let (node_lo, rows) = parse_node(p, op.node)?;
+    Ok(Request {
+        node_lo,
+        rows,
+        zone_lo,
+        cols,
+    })
+}
+
+/// Handles `XEN_SYSCTL_numa_availheap`. `op` is the caller's struct, already
+/// copied in by do_sysctl(); the OUT fields are written here and do_sysctl()
+/// copies the struct back (also on `-ENOBUFS`, for `nr_counts`).
+pub fn availheap<P: Platform>(
+    p: &P,
+    heap: &HeapCounters,
+    op: &mut XenSysctlNumaAvailheap,
+) -> Result<(), Errno> {
+    let req = validate(p, op)?;
+    // At most MAX_NUMNODES * NR_ZONES = 2624: cannot overflow.
+    let needed = req.rows.saturating_mul(req.cols);
+    let want_counts = op.counts != 0;
+    if want_counts {
+        let have = op.nr_counts;
+        op.nr_counts = u32::try_from(needed).map_err(|_| Errno::EINVAL)?;
+        if (have as usize) < needed {
+            return Err(Errno::ENOBUFS);
+        }
+    }
+    let mut buf = if want_counts {
+        Some(p.alloc(needed).ok_or(Errno::ENOMEM)?)
+    } else {
+        None
+    };
+
+    let (pages, nr_nodes) = p.with_heap_lock(|| {
+        let mut pages: u64 = 0;
+        let mut nr_nodes: u32 = 0;
+        let mut out = buf.as_mut().map(|b| b.as_mut().iter_mut());
+        for node in req.node_lo..req.node_lo.saturating_add(req.rows) {
+            let online = p.node_online(node);
+            if online {
+                nr_nodes = nr_nodes.saturating_add(1);
+            }
+            for zone in req.zone_lo..req.zone_lo.saturating_add(req.cols) {
+                let v = if online {
+                    heap.avail(node, zone)
+                } else {
+                    XEN_NUMA_NODE_OFFLINE
+                };
+                if online {
+                    pages = pages.wrapping_add(v);
+                }
+                if let Some(slot) = out.as_mut().and_then(|it| it.next()) {
+                    *slot = v;
+                }
+            }
+        }
+        (pages, nr_nodes)
+    });
+
+    op.pages = pages;
+    op.nr_nodes = nr_nodes;
+    op.nr_zones = req.cols as u32;
+    match buf {
+        Some(b) => p.copy_counts(op, b.as_ref()),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::{Cell, RefCell};
+
+    /// A stand-in for Xen: online map, lock bookkeeping, a guest buffer.
+    struct FakeXen {
+        online: Vec<usize>,
+        locked: Cell<bool>,
+        lock_count: Cell<u32>,
+        alloc_fails: bool,
+        allocs: Cell<u32>,
+        guest: RefCell<Vec<u64>>,
+        copy_fails: bool,
+    }
+
+    impl FakeXen {
+        fn new(online: &[usize]) -> Self {
+            FakeXen {
+                online: online.to_vec(),
+                locked: Cell::new(false),
+                lock_count: Cell::new(0),
+                alloc_fails: false,
+                allocs: Cell::new(0),
+                guest: RefCell::new(Vec::new()),
+                copy_fails: false,
+            }
+        }
+    }
+
+    impl Platform for FakeXen {
+        type Buf = Vec<u64>;
+        fn node_online(&self, node: usize) -> bool {
+            self.online.contains(&node)
+        }
+        fn with_heap_lock<R>(&self, f: impl FnOnce() -> R) -> R {
+            assert!(!self.locked.get(), "heap_lock taken twice");
+            self.locked.set(true);
+            self.lock_count.set(self.lock_count.get() + 1);
+            let r = f();
+            self.locked.set(false);
+            r
+        }
+        fn alloc(&self, n: usize) -> Option<Vec<u64>> {
+            assert!(!self.locked.get(), "allocation under heap_lock");
+            self.allocs.set(self.allocs.get() + 1);
+            (!self.alloc_fails).then(|| vec![0xdead; n])
+        }
+        fn copy_counts(&self, _op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno> {
+            assert!(!self.locked.get(), "copy to guest under heap_lock");
+            if self.copy_fails {
+                return Err(Errno::EFAULT);
+            }
+            *self.guest.borrow_mut() = src.to_vec();
+            Ok(())
+        }
+    }
+
+    /// Nodes 0 and 2 online (sparse ids), node 2 memoryless.
+    fn setup() -> (FakeXen, HeapCounters) {
+        let h = HeapCounters::new();
+        assert!(h.init_node(0));
+        assert!(h.add(0, 0, 100));
+        assert!(h.add(0, 18, 5000));
+        assert!(h.add(0, 19, 7));
+        (FakeXen::new(&[0, 2]), h)
+    }
+
+    fn op(zone: i32, node: i32) -> XenSysctlNumaAvailheap {
+        XenSysctlNumaAvailheap {
+            zone,
+            node,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn wildcards_cover_every_zone_and_online_node() {
+        let (x, h) = setup();
+        let mut o = op(-1, -1);
+        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!((o.pages, o.nr_zones, o.nr_nodes), (5107, 41, 2));
+        assert_eq!(x.lock_count.get(), 1);
+        assert_eq!(x.allocs.get(), 0, "no buffer without counts");
+    }
+
+    #[test]
+    fn single_zone_and_node() {
+        let (x, h) = setup();
+        let mut o = op(18, 0);
+        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!((o.pages, o.nr_zones, o.nr_nodes), (5000, 1, 1));
+        let mut o = op(18, 2);
+        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(
+            (o.pages, o.nr_zones, o.nr_nodes),
+            (0, 1, 1),
+            "memoryless node"
+        );
+        let mut o = op(-1, 0);
+        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!((o.pages, o.nr_zones), (5107, 41));
+    }
+
+    #[test]
+    fn counts_matrix_rows_by_node_id_with_offline_rows_marked() {
+        let (x, h) = setup();
+        let mut o = op(-1, -1);
+        o.counts = 0x1000;
+        o.nr_counts = 3 * 41;
+        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(o.nr_counts, 3 * 41);
+        let g = x.guest.borrow();
+        assert_eq!(g.len(), 3 * 41);
+        assert_eq!((g[0], g[18], g[19], g[20]), (100, 5000, 7, 0));
+        assert!(
+            g[41..82].iter().all(|&v| v == XEN_NUMA_NODE_OFFLINE),
+            "node 1 offline"
+        );
+        assert!(g[82..].iter().all(|&v| v == 0), "node 2 memoryless");
+        let row_sums: u64 = g[0..41].iter().sum::<u64>() + g[82..].iter().sum::<u64>();
+        assert_eq!(row_sums, o.pages);
+    }
+
+    #[test]
+    fn too_small_buffer_reports_needed_size_before_locking() {
+        let (x, h) = setup();
+        let mut o = op(5, -1);
+        o.counts = 0x1000;
+        o.nr_counts = 2;
+        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::ENOBUFS));
+        assert_eq!(o.nr_counts, 3);
+        assert_eq!(x.lock_count.get(), 0);
+        assert_eq!(x.allocs.get(), 0);
+    }
+
+    #[test]
+    fn rejects_bad_input_without_locking() {
+        let (x, h) = setup();
+        for (zone, node) in [
+            (41, 0),
+            (-2, 0),
+            (i32::MIN, 0),
+            (0, 1),
+            (0, 64),
+            (0, -2),
+            (0, i32::MAX),
+        ] {
+            let mut o = op(zone, node);
+            assert_eq!(
+                availheap(&x, &h, &mut o),
+                Err(Errno::EINVAL),
+                "zone {zone} node {node}"
+            );
+        }
+        let mut o = op(-1, -1);
+        o.pad = 1;
+        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::EINVAL));
+        assert_eq!(x.lock_count.get(), 0);
+    }
+
+    #[test]
+    fn allocation_and_copy_failures_are_reported() {
+        let (mut x, h) = setup();
+        x.alloc_fails = true;
+        let mut o = op(-1, -1);
+        o.counts = 0x1000;
+        o.nr_counts = 200;
+        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::ENOMEM));
+        assert_eq!(x.lock_count.get(), 0);
+        x.alloc_fails = false;
+        x.copy_fails = true;
+        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::EFAULT));
+        assert!(!x.locked.get());
+    }
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! A Xen errno at the C boundary, after Rust-for-Linux's `kernel::error`.
+
+use xen_numastat_abi::errno;
+
+/// A positive Xen errno value (`XEN_ERRNO(...)`); C sees it negated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(i32);
+
+impl Errno {
+    pub const EINVAL: Errno = Errno(errno::EINVAL);
+    pub const ENOMEM: Errno = Errno(errno::ENOMEM);
+    pub const EFAULT: Errno = Errno(errno::EFAULT);
+    pub const ENOBUFS: Errno = Errno(errno::ENOBUFS);
+
+    /// The value a hypercall handler returns: `-errno`.
+    pub const fn to_ret(self) -> i64 {
+        (self.0 as i64).wrapping_neg()
+    }
+}
+
+/// Turns a handler's result into the `long` Xen's sysctl code expects.
+pub fn to_ret(res: Result<(), Errno>) -> i64 {
+    match res {
+        Ok(()) => 0,
+        Err(e) => e.to_ret(),
+    }
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The C entry points Xen calls, declared in xen/include/xen/numastat.h
+//! (patch 0001). Each turns its arguments into checked Rust values, never
+//! panics, and maps a `Result` to Xen's `-errno` convention.
+//!
+//! Locking contract (docs/abi.md): the `numastat_heap_{init_node,add,sub}`
+//! writers are called with `heap_lock` held; readers may be called with or
+//! without it; `numastat_sysctl_availheap` must be called without it.
+
+use crate::availheap::availheap;
+use crate::errno::{to_ret, Errno};
+use crate::heap::HEAP;
+use crate::xen::Xen;
+use core::ffi::{c_long, c_uint, c_ulong};
+use xen_numastat_abi::XenSysctlNumaAvailheap;
+
+/// `init_node_heap()`: a node's heap is being set up.
+#[no_mangle]
+pub extern "C" fn numastat_heap_init_node(node: c_uint) -> bool {
+    HEAP.init_node(node as usize)
+}
+
+/// `avail[node] != NULL` of old.
+#[no_mangle]
+pub extern "C" fn numastat_heap_node_ready(node: c_uint) -> bool {
+    HEAP.node_ready(node as usize)
+}
+
+/// `avail[node][zone]` of old; 0 for an unknown node or zone.
+#[no_mangle]
+pub extern "C" fn numastat_heap_avail(node: c_uint, zone: c_uint) -> c_ulong {
+    HEAP.avail(node as usize, zone as usize)
+}
+
+/// `avail[node][zone] += pages`; false (nothing changed) on a bad id or
+/// overflow.
+#[no_mangle]
+pub extern "C" fn numastat_heap_add(node: c_uint, zone: c_uint, pages: c_ulong) -> bool {
+    HEAP.add(node as usize, zone as usize, pages)
+}
+
+/// `avail[node][zone] -= pages`; false (nothing changed) on a bad id or
+/// underflow.
+#[no_mangle]
+pub extern "C" fn numastat_heap_sub(node: c_uint, zone: c_uint, pages: c_ulong) -> bool {
+    HEAP.sub(node as usize, zone as usize, pages)
+}
+
+/// `avail_heap_pages(zone_lo, zone_hi, node)`; `node == -1` for all online
+/// nodes.
+#[no_mangle]
+pub extern "C" fn numastat_heap_avail_range(
+    zone_lo: c_uint,
+    zone_hi: c_uint,
+    node: c_uint,
+) -> c_ulong {
+    use crate::availheap::Platform;
+    HEAP.avail_range(zone_lo as usize, zone_hi as usize, node, |n| {
+        Xen.node_online(n)
+    })
+}
+
+/// `XEN_SYSCTL_numa_availheap`, called by do_sysctl() without `heap_lock`.
+#[no_mangle]
+pub extern "C" fn numastat_sysctl_availheap(op: Option<&mut XenSysctlNumaAvailheap>) -> c_long {
+    match op {
+        Some(op) => to_ret(availheap(&Xen, &HEAP, op)),
+        None => Errno::EFAULT.to_ret(),
+    }
+}

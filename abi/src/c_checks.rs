@@ -69,6 +69,7 @@ pub const CONSTANTS: &[Check] = &[
     c("ESRCH", errno::ESRCH as u64),
     c("ENOMEM", errno::ENOMEM as u64),
     c("EFAULT", errno::EFAULT as u64),
+    c("EBUSY", errno::EBUSY as u64),
     c("EINVAL", errno::EINVAL as u64),
     c("ENOSYS", errno::ENOSYS as u64),
     c("EOPNOTSUPP", errno::EOPNOTSUPP as u64),

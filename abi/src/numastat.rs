@@ -33,6 +33,8 @@ pub const MEMZONE_XEN: usize = 0;
 pub const MAX_NUMNODES: usize = 64;
 /// `PAGE_SHIFT` on x86.
 pub const PAGE_SHIFT: u32 = 12;
+/// `PAGE_SIZE` on x86.
+pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 
 /// `struct xen_sysctl_numa_availheap`: free pages of the buddy allocator by
 /// zone and node, all read in one hold of `heap_lock` (one snapshot).
@@ -56,8 +58,9 @@ pub struct XenSysctlNumaAvailheap {
     /// `0..NR_ZONES` (one column, the requested zone, without the wildcard).
     /// Rows of offline node ids hold [`XEN_NUMA_NODE_OFFLINE`].
     pub counts: u64,
-    /// IN: entries `counts` can hold. OUT: entries needed (rows * cols).
-    /// Too small: `-ENOBUFS`, with this field set.
+    /// IN: entries `counts` can hold. OUT (only when `counts` is non-zero):
+    /// entries needed (rows * cols); too small: `-ENOBUFS`, with this field
+    /// set. Left as it was when `counts` is zero.
     pub nr_counts: u32,
     /// IN: must be zero.
     pub pad: u32,
@@ -71,8 +74,8 @@ impl crate::SysctlPayload for XenSysctlNumaAvailheap {
     const CMD: u32 = XEN_SYSCTL_NUMA_AVAILHEAP;
 }
 
-/// `struct xen_sysctl_numa_heapwalk`: test and diagnostic op (patch 0004,
-/// `CONFIG_NUMASTAT_HEAPWALK`). Walks the free lists `_heap[node][zone][*]`
+/// `struct xen_sysctl_numa_heapwalk`: test and diagnostic op (patch 0005,
+/// `CONFIG_NUMASTAT_HEAPWALK`; without it Xen answers `-EOPNOTSUPP`). Walks the free lists `_heap[node][zone][*]`
 /// and reads the numastat counter for the same (node, zone) in the same hold
 /// of `heap_lock`, so the two can be compared without a race.
 #[repr(C)]

@@ -25,8 +25,9 @@ pub const XEN_SYSCTL_DEBUG_KEYS: u32 = 7;
 /// `#define XEN_SYSCTL_numainfo 17`
 pub const XEN_SYSCTL_NUMAINFO: u32 = 17;
 
-/// `#define XEN_INVALID_MEM_SZ (~0U)`: numainfo's memsize of an offline node
-/// is `~0ULL` in practice (sysctl.c stores `XEN_INVALID_MEM_SZ` in a u64).
+/// `#define XEN_INVALID_MEM_SZ (~0U)`: numainfo's memsize (and memfree) of an
+/// offline node id. sysctl.c stores the 32-bit `~0U` in the u64 field, so the
+/// value seen is `0x0000_0000_ffff_ffff`.
 pub const XEN_INVALID_MEM_SZ: u64 = 0xffff_ffff;
 /// `#define XEN_INVALID_NODE_DIST (~0U)`
 pub const XEN_INVALID_NODE_DIST: u32 = !0;
@@ -60,7 +61,10 @@ pub struct XenSysctlPhysinfo {
     pub cores_per_socket: u32,
     pub nr_cpus: u32,
     pub max_cpu_id: u32,
+    /// Number of online nodes.
     pub nr_nodes: u32,
+    /// Largest *possible* node id (`MAX_NUMNODES - 1`), not the highest
+    /// online one.
     pub max_node_id: u32,
     pub cpu_khz: u32,
     pub capabilities: u32,
@@ -92,7 +96,9 @@ const_assert_eq!(size_of::<XenSysctlMeminfo>(), 16);
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct XenSysctlNumainfo {
-    /// IN: entries the arrays hold; OUT: number of nodes (max node id + 1).
+    /// IN: entries the arrays hold. OUT: with NULL arrays, the highest online
+    /// node id + 1; with arrays, the entries written, min(that, IN), which is
+    /// also the row length of the distance table.
     pub num_nodes: u32,
     pub _pad: u32,
     /// IN: `xen_sysctl_meminfo_t[num_nodes]`, or 0.
@@ -143,8 +149,19 @@ impl SysctlPayload for XenSysctlReadconsole {
     const CMD: u32 = XEN_SYSCTL_READCONSOLE;
 }
 
-// Payloads must fit the union.
+// Payloads must fit the union. Every payload struct spells out its padding
+// as named fields (`pad`, `_pad`), so none has implicit padding: the tools
+// copy them as plain bytes.
 static_assertions::const_assert!(size_of::<XenSysctlPhysinfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+static_assertions::const_assert!(size_of::<XenSysctlNumainfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+static_assertions::const_assert!(size_of::<XenSysctlDebugKeys>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+static_assertions::const_assert!(size_of::<XenSysctlReadconsole>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+static_assertions::const_assert!(
+    size_of::<crate::XenSysctlNumaAvailheap>() <= XEN_SYSCTL_PAYLOAD_SIZE
+);
+static_assertions::const_assert!(
+    size_of::<crate::XenSysctlNumaHeapwalk>() <= XEN_SYSCTL_PAYLOAD_SIZE
+);
 
 /// Xen's errno values (xen/include/public/errno.h), as returned negated by
 /// hypercalls.
@@ -153,6 +170,8 @@ pub mod errno {
     pub const ESRCH: i32 = 3;
     /// `XEN_ERRNO(ENOMEM, 12)`
     pub const ENOMEM: i32 = 12;
+    /// `XEN_ERRNO(EBUSY, 16)`
+    pub const EBUSY: i32 = 16;
     /// `XEN_ERRNO(EFAULT, 14)`
     pub const EFAULT: i32 = 14;
     /// `XEN_ERRNO(EINVAL, 22)`

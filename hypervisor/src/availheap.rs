@@ -5,13 +5,17 @@
 //! `xen/include/public/sysctl.h` (patch 0002) and abi/src/numastat.rs;
 //! lock and error rules are in docs/abi.md.
 //!
-//! Order of work, so that nothing is left locked or allocated on any path:
+//! Order of work, so that nothing is left locked on any path:
 //! 1. validate every input (`-EINVAL`, `-ENOBUFS`), no lock held;
-//! 2. allocate the snapshot buffer (`-ENOMEM`), no lock held;
-//! 3. take `heap_lock`, read the counters, drop `heap_lock`: the lock is
-//!    held for at most `MAX_NUMNODES * NR_ZONES` counter reads and no call
-//!    out of this module but `node_online()`;
-//! 4. copy the snapshot to the caller (`-EFAULT`), free the buffer.
+//! 2. take `heap_lock`, read the counters into the caller's scratch buffer,
+//!    drop `heap_lock`: the lock is held for at most
+//!    `MAX_NUMNODES * NR_ZONES` counter reads and `node_online()` tests;
+//! 3. copy the snapshot to the caller (`-EFAULT`).
+//!
+//! The scratch buffer is static (see `ffi.rs`), not allocated per call: an
+//! allocation would take pages from the very heap being measured, so a
+//! caller comparing our numbers with Xen's `u` key or numainfo right after
+//! would see them differ by the buffer's pages.
 
 use crate::errno::Errno;
 use crate::heap::HeapCounters;
@@ -20,18 +24,16 @@ use xen_numastat_abi::{
     XenSysctlNumaAvailheap, MAX_NUMNODES, NR_ZONES, XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE,
 };
 
+/// Entries of the largest snapshot: every zone of every possible node.
+pub const SNAPSHOT_ENTRIES: usize = MAX_NUMNODES * NR_ZONES;
+
 /// What the op needs from Xen, so host tests can stand in for it. Generic
 /// (monomorphised) on purpose: no indirect calls reach the linked code.
 pub trait Platform {
-    /// A buffer of `u64` from Xen's allocator, freed on drop.
-    type Buf: AsMut<[u64]> + AsRef<[u64]>;
-
     /// `node_online(node)`.
     fn node_online(&self, node: usize) -> bool;
     /// Runs `f` with `heap_lock` held.
     fn with_heap_lock<R>(&self, f: impl FnOnce() -> R) -> R;
-    /// `xmalloc_array(uint64_t, n)`; `None` when out of memory.
-    fn alloc(&self, n: usize) -> Option<Self::Buf>;
     /// `copy_to_guest(op->counts, src, src.len())`.
     fn copy_counts(&self, op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno>;
 }
@@ -95,10 +97,12 @@ fn validate<P: Platform>(p: &P, op: &XenSysctlNumaAvailheap) -> Result<Request, 
 
 /// Handles `XEN_SYSCTL_numa_availheap`. `op` is the caller's struct, already
 /// copied in by do_sysctl(); the OUT fields are written here and do_sysctl()
-/// copies the struct back (also on `-ENOBUFS`, for `nr_counts`).
+/// copies the struct back (also on `-ENOBUFS`, for `nr_counts`). `scratch`
+/// holds the snapshot between the lock and the copy to the caller.
 pub fn availheap<P: Platform>(
     p: &P,
     heap: &HeapCounters,
+    scratch: &mut [u64; SNAPSHOT_ENTRIES],
     op: &mut XenSysctlNumaAvailheap,
 ) -> Result<(), Errno> {
     let req = validate(p, op)?;
@@ -112,8 +116,9 @@ pub fn availheap<P: Platform>(
             return Err(Errno::ENOBUFS);
         }
     }
+    // needed <= SNAPSHOT_ENTRIES by construction of rows and cols.
     let mut buf = if want_counts {
-        Some(p.alloc(needed).ok_or(Errno::ENOMEM)?)
+        scratch.get_mut(..needed)
     } else {
         None
     };
@@ -121,7 +126,7 @@ pub fn availheap<P: Platform>(
     let (pages, nr_nodes) = p.with_heap_lock(|| {
         let mut pages: u64 = 0;
         let mut nr_nodes: u32 = 0;
-        let mut out = buf.as_mut().map(|b| b.as_mut().iter_mut());
+        let mut out = buf.as_mut().map(|b| b.iter_mut());
         for node in req.node_lo..req.node_lo.saturating_add(req.rows) {
             let online = p.node_online(node);
             if online {
@@ -148,7 +153,7 @@ pub fn availheap<P: Platform>(
     op.nr_nodes = nr_nodes;
     op.nr_zones = req.cols as u32;
     match buf {
-        Some(b) => p.copy_counts(op, b.as_ref()),
+        Some(b) => p.copy_counts(op, b),
         None => Ok(()),
     }
 }
@@ -163,8 +168,6 @@ mod tests {
         online: Vec<usize>,
         locked: Cell<bool>,
         lock_count: Cell<u32>,
-        alloc_fails: bool,
-        allocs: Cell<u32>,
         guest: RefCell<Vec<u64>>,
         copy_fails: bool,
     }
@@ -175,8 +178,6 @@ mod tests {
                 online: online.to_vec(),
                 locked: Cell::new(false),
                 lock_count: Cell::new(0),
-                alloc_fails: false,
-                allocs: Cell::new(0),
                 guest: RefCell::new(Vec::new()),
                 copy_fails: false,
             }
@@ -184,7 +185,6 @@ mod tests {
     }
 
     impl Platform for FakeXen {
-        type Buf = Vec<u64>;
         fn node_online(&self, node: usize) -> bool {
             self.online.contains(&node)
         }
@@ -195,11 +195,6 @@ mod tests {
             let r = f();
             self.locked.set(false);
             r
-        }
-        fn alloc(&self, n: usize) -> Option<Vec<u64>> {
-            assert!(!self.locked.get(), "allocation under heap_lock");
-            self.allocs.set(self.allocs.get() + 1);
-            (!self.alloc_fails).then(|| vec![0xdead; n])
         }
         fn copy_counts(&self, _op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno> {
             assert!(!self.locked.get(), "copy to guest under heap_lock");
@@ -221,6 +216,10 @@ mod tests {
         (FakeXen::new(&[0, 2]), h)
     }
 
+    fn scratch() -> Box<[u64; SNAPSHOT_ENTRIES]> {
+        Box::new([0xdead; SNAPSHOT_ENTRIES])
+    }
+
     fn op(zone: i32, node: i32) -> XenSysctlNumaAvailheap {
         XenSysctlNumaAvailheap {
             zone,
@@ -233,27 +232,27 @@ mod tests {
     fn wildcards_cover_every_zone_and_online_node() {
         let (x, h) = setup();
         let mut o = op(-1, -1);
-        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(availheap(&x, &h, &mut scratch(), &mut o), Ok(()));
         assert_eq!((o.pages, o.nr_zones, o.nr_nodes), (5107, 41, 2));
         assert_eq!(x.lock_count.get(), 1);
-        assert_eq!(x.allocs.get(), 0, "no buffer without counts");
+        assert!(x.guest.borrow().is_empty(), "nothing copied without counts");
     }
 
     #[test]
     fn single_zone_and_node() {
         let (x, h) = setup();
         let mut o = op(18, 0);
-        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(availheap(&x, &h, &mut scratch(), &mut o), Ok(()));
         assert_eq!((o.pages, o.nr_zones, o.nr_nodes), (5000, 1, 1));
         let mut o = op(18, 2);
-        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(availheap(&x, &h, &mut scratch(), &mut o), Ok(()));
         assert_eq!(
             (o.pages, o.nr_zones, o.nr_nodes),
             (0, 1, 1),
             "memoryless node"
         );
         let mut o = op(-1, 0);
-        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(availheap(&x, &h, &mut scratch(), &mut o), Ok(()));
         assert_eq!((o.pages, o.nr_zones), (5107, 41));
     }
 
@@ -263,7 +262,7 @@ mod tests {
         let mut o = op(-1, -1);
         o.counts = 0x1000;
         o.nr_counts = 3 * 41;
-        assert_eq!(availheap(&x, &h, &mut o), Ok(()));
+        assert_eq!(availheap(&x, &h, &mut scratch(), &mut o), Ok(()));
         assert_eq!(o.nr_counts, 3 * 41);
         let g = x.guest.borrow();
         assert_eq!(g.len(), 3 * 41);
@@ -283,10 +282,13 @@ mod tests {
         let mut o = op(5, -1);
         o.counts = 0x1000;
         o.nr_counts = 2;
-        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::ENOBUFS));
+        assert_eq!(
+            availheap(&x, &h, &mut scratch(), &mut o),
+            Err(Errno::ENOBUFS)
+        );
         assert_eq!(o.nr_counts, 3);
         assert_eq!(x.lock_count.get(), 0);
-        assert_eq!(x.allocs.get(), 0);
+        assert!(x.guest.borrow().is_empty());
     }
 
     #[test]
@@ -303,29 +305,52 @@ mod tests {
         ] {
             let mut o = op(zone, node);
             assert_eq!(
-                availheap(&x, &h, &mut o),
+                availheap(&x, &h, &mut scratch(), &mut o),
                 Err(Errno::EINVAL),
                 "zone {zone} node {node}"
             );
         }
         let mut o = op(-1, -1);
         o.pad = 1;
-        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::EINVAL));
+        assert_eq!(
+            availheap(&x, &h, &mut scratch(), &mut o),
+            Err(Errno::EINVAL)
+        );
         assert_eq!(x.lock_count.get(), 0);
     }
 
     #[test]
-    fn allocation_and_copy_failures_are_reported() {
+    fn largest_request_fits_the_scratch_buffer() {
+        let h = HeapCounters::new();
+        let all: Vec<usize> = (0..MAX_NUMNODES).collect();
+        for &n in &all {
+            assert!(h.init_node(n));
+            assert!(h.add(n, NR_ZONES - 1, 1));
+        }
+        let x = FakeXen::new(&all);
+        let mut o = op(-1, -1);
+        o.counts = 0x1000;
+        o.nr_counts = u32::MAX;
+        assert_eq!(availheap(&x, &h, &mut scratch(), &mut o), Ok(()));
+        assert_eq!(o.nr_counts as usize, SNAPSHOT_ENTRIES);
+        assert_eq!(
+            (o.pages, o.nr_nodes),
+            (MAX_NUMNODES as u64, MAX_NUMNODES as u32)
+        );
+        assert_eq!(x.guest.borrow().len(), SNAPSHOT_ENTRIES);
+    }
+
+    #[test]
+    fn copy_failure_is_reported_after_unlocking() {
         let (mut x, h) = setup();
-        x.alloc_fails = true;
         let mut o = op(-1, -1);
         o.counts = 0x1000;
         o.nr_counts = 200;
-        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::ENOMEM));
-        assert_eq!(x.lock_count.get(), 0);
-        x.alloc_fails = false;
         x.copy_fails = true;
-        assert_eq!(availheap(&x, &h, &mut o), Err(Errno::EFAULT));
+        assert_eq!(
+            availheap(&x, &h, &mut scratch(), &mut o),
+            Err(Errno::EFAULT)
+        );
         assert!(!x.locked.get());
     }
 }

@@ -9,9 +9,9 @@ pub struct Errno(i32);
 
 impl Errno {
     pub const EINVAL: Errno = Errno(errno::EINVAL);
-    pub const ENOMEM: Errno = Errno(errno::ENOMEM);
     pub const EFAULT: Errno = Errno(errno::EFAULT);
     pub const ENOBUFS: Errno = Errno(errno::ENOBUFS);
+    pub const EBUSY: Errno = Errno(errno::EBUSY);
 
     /// The value a hypercall handler returns: `-errno`.
     pub const fn to_ret(self) -> i64 {

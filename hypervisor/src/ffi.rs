@@ -7,7 +7,7 @@
 //! writers are called with `heap_lock` held; readers may be called with or
 //! without it; `numastat_sysctl_availheap` must be called without it.
 
-use crate::availheap::availheap;
+use crate::availheap::{availheap, SNAPSHOT_ENTRIES};
 use crate::errno::{to_ret, Errno};
 use crate::heap::HEAP;
 use crate::xen::Xen;
@@ -60,11 +60,22 @@ pub extern "C" fn numastat_heap_avail_range(
     })
 }
 
+/// The availheap snapshot, between `heap_lock` and the copy to the caller
+/// (21 KiB of .bss; see availheap.rs for why it is not allocated per call).
+/// do_sysctl() already serialises sysctls under `sysctl_lock`, so this lock
+/// is never contended: it is taken with `try_lock` and a contended call
+/// would get `-EBUSY` rather than spin. Lock order: `sysctl_lock` ->
+/// `SNAPSHOT` -> `heap_lock` (docs/abi.md).
+static SNAPSHOT: spin::Mutex<[u64; SNAPSHOT_ENTRIES]> = spin::Mutex::new([0; SNAPSHOT_ENTRIES]);
+
 /// `XEN_SYSCTL_numa_availheap`, called by do_sysctl() without `heap_lock`.
 #[no_mangle]
 pub extern "C" fn numastat_sysctl_availheap(op: Option<&mut XenSysctlNumaAvailheap>) -> c_long {
-    match op {
-        Some(op) => to_ret(availheap(&Xen, &HEAP, op)),
-        None => Errno::EFAULT.to_ret(),
+    let Some(op) = op else {
+        return Errno::EFAULT.to_ret();
+    };
+    match SNAPSHOT.try_lock() {
+        Some(mut scratch) => to_ret(availheap(&Xen, &HEAP, &mut scratch, op)),
+        None => Errno::EBUSY.to_ret(),
     }
 }

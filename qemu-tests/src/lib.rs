@@ -1,1 +1,28 @@
+//! Boots Xen in QEMU with a NUMA topology described as data, runs commands in
+//! a busybox dom0 and hands back what happened, parsed.
+//!
+//! The pieces, in the order a boot uses them:
+//! - [`Topology`] (`topology.rs`): the VM as data (nodes, CPUs, Xen command
+//!   line, dom0 commands) and the QEMU command line generated from it;
+//! - [`initramfs`]: the dom0 root file system, a newc cpio written in-process,
+//!   with an `/init` that frames each command's output (`@@XNS ...` lines);
+//! - [`boot()`] (`boot.rs`): spawns QEMU, reads the serial console with a
+//!   deadline, always kills QEMU, and returns a [`BootResult`];
+//! - [`parse`]: pure parsers for Xen's own numbers (debug keys `u`, `m`, `H`,
+//!   the SRAT lines and the DMA width printed at boot).
+//!
+//! [`ensure_artifacts`] builds what a boot needs (`make artifacts`) once per
+//! process unless `XEN_NUMASTAT_SKIP_MAKE=1`.
+#![forbid(unsafe_code)]
 
+pub mod artifacts;
+pub mod boot;
+mod error;
+pub mod initramfs;
+pub mod parse;
+pub mod topology;
+
+pub use artifacts::{ensure_artifacts, repo_root, Artifacts, DOM0_BINARIES};
+pub use boot::{boot, boot_with, BootOptions, BootResult, CommandResult, KeyPress};
+pub use error::Error;
+pub use topology::{NodeSpec, Topology, XenImage, DEFAULT_DOM0_MEM};

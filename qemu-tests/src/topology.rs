@@ -1,0 +1,408 @@
+//! The VM as data: NUMA nodes, Xen's command line, dom0's commands, and the
+//! QEMU command line generated from them.
+//!
+//! QEMU 7.2 facts this relies on (tried, see the crate's report):
+//! - a node with memory is `-object memory-backend-ram,id=mN,size=SM` plus
+//!   `-numa node,nodeid=N,...,memdev=mN`; QEMU puts the backends in the guest
+//!   physical map in node order, so node 0 holds the low memory;
+//! - a memoryless node is a `-numa node` without `memdev=` (QEMU accepts it
+//!   beside nodes that have one; Xen then prints `SRAT: node N has no memory`);
+//! - a CPU-less node is a `-numa node` without `cpus=`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// dom0's memory unless a topology says otherwise (Xen's `dom0_mem=`).
+pub const DEFAULT_DOM0_MEM: &str = "512M";
+
+/// Bytes Xen's serial driver may buffer before it drops console output
+/// (`serial_tx_buffer=`, default 16 KiB in `xen/drivers/char/serial.c`).
+/// Debug key dumps of a few nodes fit in 16 KiB, but boot logs with
+/// `loglvl=all` and several key presses in a row need more.
+pub const SERIAL_TX_BUFFER: &str = "1M";
+
+/// One QEMU NUMA node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Memory in MiB; 0 makes a memoryless node.
+    pub mem_mib: u64,
+    /// CPUs on this node; 0 makes a CPU-less node.
+    pub cpus: u32,
+}
+
+/// Which hypervisor image QEMU boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XenImage {
+    /// The project's patched Xen (`build/xen-patched/xen/xen`).
+    Patched,
+    /// Unpatched Xen 4.17.5 (`build/xen-stock/xen/xen`).
+    Stock,
+    /// Any other multiboot image.
+    Path(PathBuf),
+}
+
+/// A VM described as data. Build one with [`Topology::nodes`] and the
+/// builder methods; [`crate::boot`] runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    /// The NUMA nodes, in QEMU node id order. CPUs are numbered across nodes
+    /// in this order: node 0 gets CPUs `0..cpus0`, node 1 the next ones, ...
+    pub nodes: Vec<NodeSpec>,
+    /// Extra words for Xen's command line (`dom0_nodes=1`, `numa=off`, ...).
+    pub xen_args: Vec<String>,
+    /// Xen's `dom0_mem=` value.
+    pub dom0_mem: String,
+    /// Which Xen to boot.
+    pub xen: XenImage,
+    /// Shell commands run one by one in dom0 (each by `sh`, stdout and stderr
+    /// captured together).
+    pub commands: Vec<String>,
+    /// Xen debug keys pressed on the serial console after the last command
+    /// (switching input to Xen with three CTRL-a and back). Empty: none.
+    pub serial_keys: String,
+    /// A name for logs; derived from the nodes if unset.
+    pub label: Option<String>,
+}
+
+impl Topology {
+    /// Nodes as `(memory MiB, CPUs)` pairs, the patched Xen, 512M for dom0,
+    /// no commands. `Topology::nodes(&[(1024, 1), (1024, 1)])` is the two-node
+    /// VM of `shared/PLATFORM.md`.
+    pub fn nodes(nodes: &[(u64, u32)]) -> Self {
+        Topology {
+            nodes: nodes
+                .iter()
+                .map(|&(mem_mib, cpus)| NodeSpec { mem_mib, cpus })
+                .collect(),
+            xen_args: Vec::new(),
+            dom0_mem: DEFAULT_DOM0_MEM.to_string(),
+            xen: XenImage::Patched,
+            commands: Vec::new(),
+            serial_keys: String::new(),
+            label: None,
+        }
+    }
+
+    /// Two nodes of 1 GiB and one CPU each.
+    pub fn two_nodes() -> Self {
+        Self::nodes(&[(1024, 1), (1024, 1)])
+    }
+
+    /// Boot unpatched Xen 4.17.5.
+    pub fn stock(mut self) -> Self {
+        self.xen = XenImage::Stock;
+        self
+    }
+
+    /// Boot the patched Xen (the default).
+    pub fn patched(mut self) -> Self {
+        self.xen = XenImage::Patched;
+        self
+    }
+
+    /// Boot this Xen image.
+    pub fn xen_image(mut self, xen: XenImage) -> Self {
+        self.xen = xen;
+        self
+    }
+
+    /// Append words to Xen's command line (split on whitespace).
+    pub fn xen_arg(mut self, arg: &str) -> Self {
+        self.xen_args
+            .extend(arg.split_whitespace().map(str::to_string));
+        self
+    }
+
+    /// Set Xen's `dom0_mem=` (e.g. `"512M"`, `"1G,max:1G"`).
+    pub fn dom0_mem(mut self, dom0_mem: &str) -> Self {
+        self.dom0_mem = dom0_mem.to_string();
+        self
+    }
+
+    /// Run this shell command in dom0, after the ones added before.
+    pub fn run(mut self, command: &str) -> Self {
+        self.commands.push(command.to_string());
+        self
+    }
+
+    /// Press these Xen debug keys on the serial console after the last
+    /// command, one at a time, each after the previous one's output ended.
+    pub fn press_keys(mut self, keys: &str) -> Self {
+        self.serial_keys.push_str(keys);
+        self
+    }
+
+    /// Name the VM in log file names and messages.
+    pub fn label(mut self, label: &str) -> Self {
+        self.label = Some(label.to_string());
+        self
+    }
+
+    /// The label, or one made of the nodes: `1024Mx1-0Mx1-1024Mx1`.
+    pub fn name(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.clone();
+        }
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("{}Mx{}", n.mem_mib, n.cpus))
+            .collect();
+        let mut name = nodes.join("-");
+        if self.xen == XenImage::Stock {
+            name.push_str("-stock");
+        }
+        name
+    }
+
+    /// Sum of the nodes' memory, in MiB (QEMU's `-m`).
+    pub fn total_mem_mib(&self) -> u64 {
+        self.nodes.iter().map(|n| n.mem_mib).sum()
+    }
+
+    /// Sum of the nodes' CPUs (QEMU's `-smp`).
+    pub fn total_cpus(&self) -> u32 {
+        self.nodes.iter().map(|n| n.cpus).sum()
+    }
+
+    /// The CPU numbers of a node (empty for a CPU-less node).
+    pub fn cpu_range(&self, node: usize) -> Option<Range<u32>> {
+        let first: u32 = self.nodes.get(..node)?.iter().map(|n| n.cpus).sum();
+        let n = self.nodes.get(node)?;
+        Some(first..first + n.cpus)
+    }
+
+    /// Checks that QEMU and Xen can make sense of this VM.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::Topology(m));
+        if self.nodes.is_empty() {
+            return bad("no nodes: give at least one (memory MiB, CPUs) pair".into());
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.mem_mib == 0 && n.cpus == 0 {
+                return bad(format!(
+                    "node {i} has neither memory nor CPUs: QEMU would describe nothing"
+                ));
+            }
+        }
+        if self.total_cpus() == 0 {
+            return bad("no CPUs on any node: give at least one node a CPU".into());
+        }
+        if self.total_cpus() > 64 {
+            return bad(format!(
+                "{} CPUs: more than this harness boots in a bounded time (64)",
+                self.total_cpus()
+            ));
+        }
+        if self.total_mem_mib() < 256 {
+            return bad(format!(
+                "{} MiB in total: Xen and dom0 need at least 256 MiB",
+                self.total_mem_mib()
+            ));
+        }
+        if self.dom0_mem.is_empty() || self.dom0_mem.contains(char::is_whitespace) {
+            return bad(format!(
+                "dom0_mem {:?} must be one word like 512M",
+                self.dom0_mem
+            ));
+        }
+        if let Some(a) = self
+            .xen_args
+            .iter()
+            .find(|a| a.is_empty() || a.contains(char::is_whitespace))
+        {
+            return bad(format!("Xen argument {a:?} must be one non-empty word"));
+        }
+        if let Some(c) = self.serial_keys.chars().find(|c| !c.is_ascii_graphic()) {
+            return bad(format!(
+                "debug key {c:?} is not a printable ASCII character"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Xen's command line.
+    pub fn xen_cmdline(&self) -> String {
+        let mut words = vec![
+            "console=com1".to_string(),
+            "com1=115200".to_string(),
+            format!("dom0_mem={}", self.dom0_mem),
+            "loglvl=all".to_string(),
+            "guest_loglvl=all".to_string(),
+            "noreboot".to_string(),
+            format!("serial_tx_buffer={SERIAL_TX_BUFFER}"),
+        ];
+        words.extend(self.xen_args.iter().cloned());
+        words.join(" ")
+    }
+
+    /// The arguments of `qemu-system-x86_64` (without the program name).
+    /// The serial console is stdio: [`crate::boot`] reads QEMU's stdout and
+    /// writes debug keys to its stdin.
+    pub fn qemu_args(
+        &self,
+        xen: &Path,
+        dom0_kernel: &Path,
+        initramfs: &Path,
+    ) -> Result<Vec<String>, Error> {
+        self.validate()?;
+        // QEMU's -initrd is a comma-separated multiboot module list.
+        for p in [dom0_kernel, initramfs] {
+            if p.to_string_lossy().contains(',') {
+                return Err(Error::Topology(format!(
+                    "{} contains a comma, which QEMU's -initrd module list cannot hold",
+                    p.display()
+                )));
+            }
+        }
+        let mut a: Vec<String> = [
+            "-machine",
+            "q35,accel=tcg",
+            "-cpu",
+            "qemu64,+x2apic",
+            "-smp",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push(self.total_cpus().to_string());
+        a.push("-m".into());
+        a.push(format!("{}M", self.total_mem_mib()));
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.mem_mib > 0 {
+                a.push("-object".into());
+                a.push(format!("memory-backend-ram,id=m{i},size={}M", n.mem_mib));
+            }
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            let mut spec = format!("node,nodeid={i}");
+            if let Some(r) = self.cpu_range(i).filter(|r| !r.is_empty()) {
+                if r.len() == 1 {
+                    spec.push_str(&format!(",cpus={}", r.start));
+                } else {
+                    spec.push_str(&format!(",cpus={}-{}", r.start, r.end - 1));
+                }
+            }
+            if n.mem_mib > 0 {
+                spec.push_str(&format!(",memdev=m{i}"));
+            }
+            a.push("-numa".into());
+            a.push(spec);
+        }
+        for s in [
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+        ] {
+            a.push(s.into());
+        }
+        a.push("-kernel".into());
+        a.push(xen.display().to_string());
+        a.push("-append".into());
+        a.push(self.xen_cmdline());
+        a.push("-initrd".into());
+        a.push(format!(
+            "{} console=hvc0 earlyprintk=xen,{}",
+            dom0_kernel.display(),
+            initramfs.display()
+        ));
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(t: &Topology) -> Vec<String> {
+        t.qemu_args(
+            Path::new("/x/xen"),
+            Path::new("/k/vmlinuz"),
+            Path::new("/t/initramfs.cpio"),
+        )
+        .unwrap()
+    }
+
+    fn after<'a>(a: &'a [String], flag: &str) -> Vec<&'a str> {
+        a.windows(2)
+            .filter(|w| w[0] == flag)
+            .map(|w| w[1].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn two_nodes_match_platform_line() {
+        let a = args(&Topology::two_nodes());
+        assert_eq!(after(&a, "-smp"), ["2"]);
+        assert_eq!(after(&a, "-m"), ["2048M"]);
+        assert_eq!(
+            after(&a, "-object"),
+            [
+                "memory-backend-ram,id=m0,size=1024M",
+                "memory-backend-ram,id=m1,size=1024M"
+            ]
+        );
+        assert_eq!(
+            after(&a, "-numa"),
+            [
+                "node,nodeid=0,cpus=0,memdev=m0",
+                "node,nodeid=1,cpus=1,memdev=m1"
+            ]
+        );
+        assert_eq!(
+            after(&a, "-initrd"),
+            ["/k/vmlinuz console=hvc0 earlyprintk=xen,/t/initramfs.cpio"]
+        );
+        assert!(after(&a, "-append")[0].contains("dom0_mem=512M"));
+    }
+
+    #[test]
+    fn memoryless_and_cpuless_nodes() {
+        let t = Topology::nodes(&[(1024, 2), (0, 1), (512, 0)]).xen_arg("numa=off");
+        let a = args(&t);
+        assert_eq!(after(&a, "-smp"), ["3"]);
+        assert_eq!(after(&a, "-m"), ["1536M"]);
+        assert_eq!(
+            after(&a, "-numa"),
+            [
+                "node,nodeid=0,cpus=0-1,memdev=m0",
+                "node,nodeid=1,cpus=2",
+                "node,nodeid=2,memdev=m2"
+            ]
+        );
+        assert!(after(&a, "-append")[0].ends_with(" numa=off"));
+        assert_eq!(t.cpu_range(2), Some(3..3));
+    }
+
+    #[test]
+    fn rejects_what_qemu_or_xen_cannot_boot() {
+        for t in [
+            Topology::nodes(&[]),
+            Topology::nodes(&[(1024, 0), (1024, 0)]),
+            Topology::nodes(&[(1024, 1), (0, 0)]),
+            Topology::nodes(&[(128, 1)]),
+            Topology::two_nodes().dom0_mem("512 M"),
+            Topology::two_nodes().press_keys("\u{1}"),
+        ] {
+            assert!(t.validate().is_err(), "{t:?}");
+        }
+        assert!(Topology::two_nodes()
+            .qemu_args(Path::new("/x"), Path::new("/a,b"), Path::new("/c"))
+            .is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            Topology::two_nodes().stock().name(),
+            "1024Mx1-1024Mx1-stock"
+        );
+        assert_eq!(Topology::two_nodes().label("smoke").name(), "smoke");
+    }
+}

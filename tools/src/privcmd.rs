@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The Linux privcmd driver, the way Xen's libxencall uses it
+//! (tools/libs/call/linux.c in Xen 4.17): hypercalls are issued with
+//! `IOCTL_PRIVCMD_HYPERCALL` on `/dev/xen/privcmd`, and every byte Xen reads
+//! or writes for a call lives in a buffer mmap'd from `/dev/xen/hypercall`
+//! (Linux drivers/xen/privcmd-buf.c: pages that stay present and are not
+//! shared with a child after fork, so Xen's `copy_{to,from}_guest` finds
+//! them). A guest handle is the virtual address of such a buffer.
+//!
+//! This is the only module of the crate with `unsafe` code. Its invariant:
+//! Xen writes only into [`HypercallBuf`]s, and no Rust reference ever points
+//! into a [`HypercallBuf`] (its bytes are only copied in and out through raw
+//! pointers), so a write by Xen cannot break Rust's aliasing rules.
+//! [`Privcmd::sysctl`] upholds it by checking every guest handle of the
+//! payload ([`SysctlArgs`]) against the buffers lent to the call.
+
+use crate::error::{Errno, Error, Result};
+use core::mem::{offset_of, size_of, size_of_val};
+use core::ptr::{self, NonNull};
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use xen_numastat_abi::{
+    SysctlPayload, XenSysctl, XenSysctlDebugKeys, XenSysctlMeminfo, XenSysctlNumaAvailheap,
+    XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole,
+    HYPERVISOR_SYSCTL, XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_PAYLOAD_SIZE,
+};
+
+/// The privcmd device: hypercalls.
+pub const PRIVCMD_PATH: &str = "/dev/xen/privcmd";
+/// The hypercall buffer device (Linux 4.18 and later).
+pub const HYPERCALL_PATH: &str = "/dev/xen/hypercall";
+/// x86 page size: the unit of hypercall buffers.
+pub const PAGE_SIZE: usize = 4096;
+
+const PRIVCMD_CPATH: &CStr = c"/dev/xen/privcmd";
+const HYPERCALL_CPATH: &CStr = c"/dev/xen/hypercall";
+
+/// `struct privcmd_hypercall` (Linux include/uapi/xen/privcmd.h):
+/// `{ __u64 op; __u64 arg[5]; }`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct PrivcmdHypercall {
+    op: u64,
+    arg: [u64; 5],
+}
+const _: () = assert!(size_of::<PrivcmdHypercall>() == 48);
+
+/// ```c
+/// #define IOCTL_PRIVCMD_HYPERCALL \
+///     _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
+/// ```
+/// (Linux include/uapi/xen/privcmd.h). Returns the hypercall's return value;
+/// a negative Xen errno comes back as -1 with `errno` set.
+pub const IOCTL_PRIVCMD_HYPERCALL: libc::Ioctl = 0x0030_5000;
+
+/// A type whose values can be copied to and from raw bytes.
+///
+/// # Safety
+///
+/// Implementors must be integers or `#[repr(C)]` structs of integers with no
+/// padding bytes (so every byte of a value is initialised) and no invalid
+/// bit patterns (so any bytes Xen writes form a valid value).
+pub unsafe trait Pod: Copy + 'static {}
+
+// SAFETY: primitive integers: no padding, every bit pattern is valid.
+unsafe impl Pod for u8 {}
+// SAFETY: as above.
+unsafe impl Pod for u32 {}
+// SAFETY: as above.
+unsafe impl Pod for i32 {}
+// SAFETY: as above.
+unsafe impl Pod for u64 {}
+// SAFETY: repr(C) { u32, u32, [u64; 16] }: 136 bytes = the sum of its
+// fields (asserted in abi), so no padding; integer fields only.
+unsafe impl Pod for XenSysctl {}
+// SAFETY: repr(C) { u64, u64 }: 16 bytes, integers only, no padding.
+unsafe impl Pod for XenSysctlMeminfo {}
+// SAFETY: repr(C): ten u32 (40 bytes), five u64 at 8-aligned offset 40,
+// [u32; 8]: 112 bytes = sum of fields (asserted in abi); integers only.
+unsafe impl Pod for XenSysctlPhysinfo {}
+// SAFETY: repr(C) { u32, u32 (explicit pad), u64, u64 }: 24 bytes, no
+// implicit padding; integers only.
+unsafe impl Pod for XenSysctlNumainfo {}
+// SAFETY: repr(C) { u64, u32, u32 (explicit pad) }: 16 bytes; integers only.
+unsafe impl Pod for XenSysctlDebugKeys {}
+// SAFETY: repr(C) { u8 x4, u32, u64, u32, u32 (explicit pad) }: 24 bytes,
+// no implicit padding; integers only.
+unsafe impl Pod for XenSysctlReadconsole {}
+// SAFETY: repr(C) { i32, i32, u32, u32, u64, u64, u32, u32 }: 40 bytes
+// (asserted in abi), no implicit padding; integers only.
+unsafe impl Pod for XenSysctlNumaAvailheap {}
+// SAFETY: repr(C) { u32, u32, u64, u64, u64 }: 32 bytes (asserted in abi),
+// no implicit padding; integers only.
+unsafe impl Pod for XenSysctlNumaHeapwalk {}
+
+/// A range of guest memory Xen may access for a call: `len` bytes at the
+/// guest handle `addr` (0: a NULL handle, not accessed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GuestRange {
+    pub addr: u64,
+    pub len: u64,
+}
+
+impl GuestRange {
+    const NONE: Self = Self { addr: 0, len: 0 };
+
+    fn new(addr: u64, len: u64) -> Self {
+        Self { addr, len }
+    }
+}
+
+/// A sysctl payload whose guest handles [`Privcmd::sysctl`] can check.
+///
+/// # Safety
+///
+/// [`SysctlArgs::guest_ranges`] must name every guest memory range that Xen
+/// reads or writes for this payload, as the op is defined in
+/// public/sysctl.h, at least as large as Xen's access. Soundness of
+/// [`Privcmd::sysctl`] rests on it.
+pub unsafe trait SysctlArgs: SysctlPayload + Pod {
+    /// The ranges behind the payload's guest handles (unused slots: NULL).
+    fn guest_ranges(&self) -> [GuestRange; 2];
+}
+
+// SAFETY: physinfo has no guest handle.
+unsafe impl SysctlArgs for XenSysctlPhysinfo {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [GuestRange::NONE; 2]
+    }
+}
+
+// SAFETY: heapwalk has no guest handle.
+unsafe impl SysctlArgs for XenSysctlNumaHeapwalk {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [GuestRange::NONE; 2]
+    }
+}
+
+// SAFETY: sysctl.c writes at most `num_nodes` (IN) meminfo entries and
+// `n * n <= num_nodes * num_nodes` distances, n = min(online, num_nodes).
+unsafe impl SysctlArgs for XenSysctlNumainfo {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        let n = u64::from(self.num_nodes);
+        let meminfo = n.saturating_mul(size_of::<XenSysctlMeminfo>() as u64);
+        let distance = n.saturating_mul(n).saturating_mul(4);
+        [
+            GuestRange::new(self.meminfo, meminfo),
+            GuestRange::new(self.distance, distance),
+        ]
+    }
+}
+
+// SAFETY: sysctl.c reads `nr_keys` bytes at `keys`.
+unsafe impl SysctlArgs for XenSysctlDebugKeys {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [
+            GuestRange::new(self.keys, u64::from(self.nr_keys)),
+            GuestRange::NONE,
+        ]
+    }
+}
+
+// SAFETY: read_console_ring() (drivers/char/console.c) writes at most
+// `count` bytes at `buffer`.
+unsafe impl SysctlArgs for XenSysctlReadconsole {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [
+            GuestRange::new(self.buffer, u64::from(self.count)),
+            GuestRange::NONE,
+        ]
+    }
+}
+
+// SAFETY: availheap writes at most `nr_counts` (IN) u64 entries at `counts`
+// and fails with -ENOBUFS when they do not fit (abi/src/numastat.rs).
+unsafe impl SysctlArgs for XenSysctlNumaAvailheap {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [
+            GuestRange::new(self.counts, u64::from(self.nr_counts) * 8),
+            GuestRange::NONE,
+        ]
+    }
+}
+
+/// Page-aligned memory mmap'd from `/dev/xen/hypercall`, unmapped on drop.
+/// Its bytes are only copied in and out ([`HypercallBuf::write`],
+/// [`HypercallBuf::read`]): Xen may write them during a call.
+#[derive(Debug)]
+pub struct HypercallBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl HypercallBuf {
+    /// Size in bytes (whole pages).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Never true: a buffer has at least one page.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The guest handle of the buffer's first byte (its virtual address).
+    pub fn handle(&self) -> u64 {
+        self.ptr.as_ptr() as u64
+    }
+
+    fn check(&self, offset: usize, bytes: usize) -> Result<()> {
+        match offset.checked_add(bytes) {
+            Some(end) if end <= self.len => Ok(()),
+            _ => Err(Error::Internal(format!(
+                "{bytes} bytes at offset {offset} overflow a {}-byte hypercall buffer",
+                self.len
+            ))),
+        }
+    }
+
+    fn covers(&self, range: GuestRange) -> bool {
+        let start = self.handle();
+        let end = start.saturating_add(self.len as u64);
+        range.addr >= start && range.addr.checked_add(range.len).is_some_and(|e| e <= end)
+    }
+
+    /// Copies `values` into the buffer at byte `offset`.
+    pub fn write<T: Pod>(&mut self, offset: usize, values: &[T]) -> Result<()> {
+        let bytes = size_of_val(values);
+        self.check(offset, bytes)?;
+        // SAFETY: `offset + bytes <= self.len` (checked), so the destination
+        // is inside the live mapping; `values` is `bytes` initialised bytes
+        // (T: Pod has no padding); Rust memory and the mapping are disjoint.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                values.as_ptr().cast::<u8>(),
+                self.ptr.as_ptr().add(offset),
+                bytes,
+            );
+        }
+        Ok(())
+    }
+
+    /// Copies `count` values of type `T` out of the buffer at byte `offset`.
+    pub fn read<T: Pod>(&self, offset: usize, count: usize) -> Result<Vec<T>> {
+        let bytes = count
+            .checked_mul(size_of::<T>())
+            .ok_or_else(|| Error::Internal(format!("reading {count} values overflows")))?;
+        self.check(offset, bytes)?;
+        let mut values = Vec::<T>::with_capacity(count);
+        // SAFETY: the source is inside the live mapping (checked); the
+        // destination has capacity for `count` values = `bytes` bytes; any
+        // bytes form valid values (T: Pod), so all `count` are initialised
+        // before set_len.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                self.ptr.as_ptr().add(offset),
+                values.as_mut_ptr().cast::<u8>(),
+                bytes,
+            );
+            values.set_len(count);
+        }
+        Ok(values)
+    }
+
+    /// Copies one value of type `T` out of the buffer at byte `offset`.
+    pub fn read_one<T: Pod>(&self, offset: usize) -> Result<T> {
+        self.read::<T>(offset, 1)?
+            .pop()
+            .ok_or_else(|| Error::Internal("read of one value returned none".into()))
+    }
+}
+
+impl Drop for HypercallBuf {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly one mapping made by
+        // Privcmd::alloc and not unmapped before; no reference into it
+        // exists (the bytes are only ever copied). munmap cannot fail for
+        // such a range, and there is nothing to do if it did.
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+/// The open privcmd devices of this process.
+#[derive(Debug)]
+pub struct Privcmd {
+    privcmd: OwnedFd,
+    hypercall: OwnedFd,
+}
+
+fn open_device(path: &'static str, cpath: &CStr) -> Result<OwnedFd> {
+    // SAFETY: `cpath` is a NUL-terminated string; open has no other
+    // preconditions.
+    let fd = unsafe { libc::open(cpath.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if fd < 0 {
+        let errno = Errno::last();
+        return Err(match errno.get() {
+            libc::ENOENT | libc::ENODEV | libc::ENXIO => Error::NoDevice { path, errno },
+            libc::EACCES | libc::EPERM => Error::PermissionDenied { path, errno },
+            _ => Error::Open { path, errno },
+        });
+    }
+    // SAFETY: `fd` was just returned by open and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+impl Privcmd {
+    /// Opens `/dev/xen/privcmd` and `/dev/xen/hypercall` (`O_RDWR |
+    /// O_CLOEXEC`, as libxencall does).
+    pub fn open() -> Result<Self> {
+        let privcmd = open_device(PRIVCMD_PATH, PRIVCMD_CPATH)?;
+        let hypercall = open_device(HYPERCALL_PATH, HYPERCALL_CPATH)?;
+        Ok(Self { privcmd, hypercall })
+    }
+
+    /// Maps a zeroed hypercall buffer of at least `len` bytes (whole pages,
+    /// one at least): `mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
+    /// MAP_SHARED, hypercall_fd, 0)` as in libxencall.
+    pub fn alloc(&self, len: usize) -> Result<HypercallBuf> {
+        let pages = len.div_ceil(PAGE_SIZE).max(1);
+        let len = pages
+            .checked_mul(PAGE_SIZE)
+            .ok_or_else(|| Error::InvalidArgument(format!("a {pages}-page buffer")))?;
+        // SAFETY: a fresh shared mapping of the hypercall device chosen by
+        // the kernel (addr NULL); it overlaps no Rust memory.
+        let ptr = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                self.hypercall.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Error::Mmap {
+                len,
+                errno: Errno::last(),
+            });
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(Error::Mmap {
+            len,
+            errno: Errno::new(libc::EFAULT),
+        })?;
+        Ok(HypercallBuf { ptr, len })
+    }
+
+    /// Issues hypercall `op` with `arg`; returns its non-negative result or
+    /// the errno (Xen's, or the driver's).
+    ///
+    /// # Safety
+    ///
+    /// Every address Xen reads or writes for this call must lie in a live
+    /// [`HypercallBuf`] that is not otherwise accessed during the call.
+    unsafe fn hypercall(&self, op: u64, arg: [u64; 5]) -> core::result::Result<i64, Errno> {
+        let mut call = PrivcmdHypercall { op, arg };
+        // SAFETY: the driver reads the 48 bytes of `call`, which lives for
+        // the whole ioctl; the memory Xen touches is the caller's promise.
+        let rc = unsafe {
+            libc::ioctl(
+                self.privcmd.as_raw_fd(),
+                IOCTL_PRIVCMD_HYPERCALL,
+                &mut call as *mut PrivcmdHypercall,
+            )
+        };
+        if rc < 0 {
+            Err(Errno::last())
+        } else {
+            Ok(i64::from(rc))
+        }
+    }
+
+    /// `XEN_SYSCTL_*`: wraps `payload` in a `struct xen_sysctl` (cmd,
+    /// interface version 0x15) in a hypercall buffer, issues
+    /// `__HYPERVISOR_sysctl`, and copies the payload back into `payload`
+    /// whatever the outcome (some ops report through it on failure, e.g.
+    /// availheap's `nr_counts` with `-ENOBUFS`).
+    ///
+    /// Every non-NULL guest handle of `payload` must point into one of
+    /// `bufs`, which Xen may write during the call; otherwise the call is
+    /// not made and [`Error::Internal`] is returned.
+    pub fn sysctl<P: SysctlArgs>(
+        &self,
+        payload: &mut P,
+        bufs: &mut [&mut HypercallBuf],
+    ) -> Result<()> {
+        const { assert!(size_of::<P>() <= XEN_SYSCTL_PAYLOAD_SIZE) };
+        for range in payload.guest_ranges() {
+            if range.addr != 0 && !bufs.iter().any(|b| b.covers(range)) {
+                return Err(Error::Internal(format!(
+                    "a guest handle of {} ({} bytes at {:#x}) is outside the \
+                     call's hypercall buffers",
+                    crate::error::sysctl_name(P::CMD),
+                    range.len,
+                    range.addr
+                )));
+            }
+        }
+        let mut envelope = self.alloc(size_of::<XenSysctl>())?;
+        let head = XenSysctl {
+            cmd: P::CMD,
+            interface_version: XEN_SYSCTL_INTERFACE_VERSION,
+            u: [0; XEN_SYSCTL_PAYLOAD_SIZE / 8],
+        };
+        envelope.write(0, &[head])?;
+        envelope.write(offset_of!(XenSysctl, u), core::slice::from_ref(payload))?;
+        // SAFETY: Xen reads and writes the envelope (a HypercallBuf owned
+        // here) and, through the payload's guest handles, only the ranges
+        // SysctlArgs names, which were checked to lie in `bufs`; those are
+        // borrowed mutably for the call, so nothing else accesses them.
+        let rc = unsafe { self.hypercall(HYPERVISOR_SYSCTL, [envelope.handle(), 0, 0, 0, 0]) };
+        *payload = envelope.read_one(offset_of!(XenSysctl, u))?;
+        rc.map(drop).map_err(|e| Error::from_sysctl(P::CMD, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // include/uapi/asm-generic/ioctl.h
+    const IOC_NRSHIFT: u32 = 0;
+    const IOC_TYPESHIFT: u32 = 8;
+    const IOC_SIZESHIFT: u32 = 16;
+    const IOC_DIRSHIFT: u32 = 30;
+    const IOC_NONE: u64 = 0;
+
+    const fn ioc(dir: u64, ty: u8, nr: u8, size: usize) -> u64 {
+        (dir << IOC_DIRSHIFT)
+            | ((size as u64) << IOC_SIZESHIFT)
+            | ((ty as u64) << IOC_TYPESHIFT)
+            | ((nr as u64) << IOC_NRSHIFT)
+    }
+
+    #[test]
+    fn ioctl_number_matches_the_ioc_formula() {
+        // libc::Ioctl is c_ulong on glibc, c_int on musl: both hold it.
+        assert_eq!(
+            IOCTL_PRIVCMD_HYPERCALL,
+            ioc(IOC_NONE, b'P', 0, size_of::<PrivcmdHypercall>()) as libc::Ioctl
+        );
+        assert_eq!(IOCTL_PRIVCMD_HYPERCALL, 0x0030_5000);
+    }
+
+    #[test]
+    fn privcmd_hypercall_layout() {
+        assert_eq!(size_of::<PrivcmdHypercall>(), 48);
+        assert_eq!(offset_of!(PrivcmdHypercall, arg), 8);
+    }
+
+    #[test]
+    fn guest_ranges_cover_what_xen_touches() {
+        let ni = XenSysctlNumainfo {
+            num_nodes: 3,
+            _pad: 0,
+            meminfo: 0x1000,
+            distance: 0x2000,
+        };
+        assert_eq!(
+            ni.guest_ranges(),
+            [GuestRange::new(0x1000, 48), GuestRange::new(0x2000, 36)]
+        );
+        let huge = XenSysctlNumainfo {
+            num_nodes: u32::MAX,
+            ..ni
+        };
+        // Saturates instead of wrapping to a small length.
+        assert_eq!(huge.guest_ranges()[1].len, u64::MAX);
+        let ah = XenSysctlNumaAvailheap {
+            counts: 0x3000,
+            nr_counts: 82,
+            ..Default::default()
+        };
+        assert_eq!(ah.guest_ranges()[0], GuestRange::new(0x3000, 656));
+    }
+
+    /// A Privcmd whose "privcmd" is /dev/null (every ioctl fails with
+    /// ENOTTY) and whose buffers are shared mappings of /dev/zero.
+    fn stand_in() -> Privcmd {
+        Privcmd {
+            privcmd: open_device("/dev/null", c"/dev/null").unwrap(),
+            hypercall: open_device("/dev/zero", c"/dev/zero").unwrap(),
+        }
+    }
+
+    #[test]
+    fn buffers_are_whole_zeroed_pages_and_bounds_checked() {
+        let p = stand_in();
+        let mut b = p.alloc(1).unwrap();
+        assert_eq!(b.len(), PAGE_SIZE);
+        assert_eq!(b.handle() % PAGE_SIZE as u64, 0);
+        assert_eq!(p.alloc(PAGE_SIZE + 1).unwrap().len(), 2 * PAGE_SIZE);
+        assert_eq!(
+            b.read::<u64>(0, PAGE_SIZE / 8).unwrap(),
+            vec![0; PAGE_SIZE / 8]
+        );
+        // Unaligned round trip.
+        b.write(3, &[0x1122_3344_5566_7788u64, 9]).unwrap();
+        assert_eq!(b.read::<u64>(3, 2).unwrap(), vec![0x1122_3344_5566_7788, 9]);
+        assert_eq!(b.read_one::<u8>(3).unwrap(), 0x88);
+        assert!(matches!(
+            b.write(PAGE_SIZE - 7, &[0u64]),
+            Err(Error::Internal(_))
+        ));
+        assert!(matches!(
+            b.read::<u32>(PAGE_SIZE, 1),
+            Err(Error::Internal(_))
+        ));
+        assert!(matches!(
+            b.read::<u64>(0, usize::MAX),
+            Err(Error::Internal(_))
+        ));
+    }
+
+    #[test]
+    fn sysctl_refuses_handles_outside_its_buffers() {
+        let p = stand_in();
+        let mut counts = p.alloc(8 * 41).unwrap();
+        let inside = XenSysctlNumaAvailheap {
+            zone: -1,
+            node: -1,
+            counts: counts.handle(),
+            nr_counts: 41,
+            ..Default::default()
+        };
+        // Not lent to the call: refused before any ioctl.
+        let mut ah = inside;
+        assert!(matches!(
+            p.sysctl(&mut ah, &mut []),
+            Err(Error::Internal(_))
+        ));
+        // Longer than the buffer: refused.
+        let mut ah = XenSysctlNumaAvailheap {
+            nr_counts: 513,
+            ..inside
+        };
+        assert!(matches!(
+            p.sysctl(&mut ah, &mut [&mut counts]),
+            Err(Error::Internal(_))
+        ));
+        // Inside: the call is made, and /dev/null answers ENOTTY; the
+        // payload comes back as it went.
+        let mut ah = inside;
+        assert_eq!(
+            p.sysctl(&mut ah, &mut [&mut counts]),
+            Err(Error::Xen {
+                cmd: xen_numastat_abi::XEN_SYSCTL_NUMA_AVAILHEAP,
+                errno: Errno::new(libc::ENOTTY)
+            })
+        );
+        assert_eq!(ah, inside);
+    }
+
+    #[test]
+    fn opening_without_the_device_is_typed() {
+        // On a host that is not a Xen dom0 the node is missing; in a dom0
+        // this test has nothing to check.
+        if std::path::Path::new(PRIVCMD_PATH).exists() {
+            return;
+        }
+        match Privcmd::open() {
+            Err(Error::NoDevice { path, errno }) => {
+                assert_eq!(path, PRIVCMD_PATH);
+                assert_eq!(errno.get(), libc::ENOENT);
+            }
+            other => panic!("expected NoDevice, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Safe wrappers, one method per sysctl. Buffers a sysctl points to are
+//! hypercall buffers sized here; the answers come back as plain structs.
+#![forbid(unsafe_code)]
+
+use crate::error::{Error, Result};
+use crate::heap::HeapCounts;
+use crate::privcmd::{HypercallBuf, Privcmd, SysctlArgs};
+use core::mem::size_of;
+use xen_numastat_abi::{
+    XenSysctlDebugKeys, XenSysctlMeminfo, XenSysctlNumaAvailheap, XenSysctlNumaHeapwalk,
+    XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole, MAX_NUMNODES, NR_ZONES,
+    XEN_INVALID_MEM_SZ, XEN_NUMA_ANY, XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP,
+};
+
+/// Bytes asked of the console ring per `readconsole` call.
+pub const READCONSOLE_CHUNK: usize = 64 * 1024;
+
+/// Calls [`Xen::read_console_all`] makes at most, so a hypervisor that logs
+/// as fast as it is read cannot keep it looping (1 GiB of log).
+const READCONSOLE_MAX_CALLS: usize = 16 * 1024;
+
+/// Largest node count accepted from numainfo (Xen 4.17 x86 has 64).
+const NUMAINFO_MAX_NODES: u32 = 1024;
+
+/// Largest `nr_counts` accepted from availheap's `-ENOBUFS` answer.
+const AVAILHEAP_MAX_COUNTS: u32 = 1 << 20;
+
+/// Whether a numainfo entry is an offline node id: sysctl.c stores
+/// `XEN_INVALID_MEM_SZ` (`~0U`) in the u64 `memsize`, i.e. `0xffffffff`;
+/// `~0` is accepted too in case a later Xen widens the constant.
+pub fn meminfo_is_offline(m: &XenSysctlMeminfo) -> bool {
+    m.memsize == XEN_INVALID_MEM_SZ || m.memsize == u64::MAX
+}
+
+/// `XEN_SYSCTL_numainfo`: per node id `0..num_nodes`, memory and distances.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NumaInfo {
+    /// Indexed by node id; see [`meminfo_is_offline`].
+    pub meminfo: Vec<XenSysctlMeminfo>,
+    /// `num_nodes * num_nodes` distances, row-major: `[from * n + to]`.
+    pub distance: Vec<u32>,
+}
+
+impl NumaInfo {
+    /// Number of node ids covered (highest online node id + 1).
+    pub fn num_nodes(&self) -> usize {
+        self.meminfo.len()
+    }
+
+    /// Ids of the online nodes, ascending.
+    pub fn online_nodes(&self) -> impl Iterator<Item = u32> + '_ {
+        (0u32..)
+            .zip(&self.meminfo)
+            .filter(|(_, m)| !meminfo_is_offline(m))
+            .map(|(n, _)| n)
+    }
+
+    /// Distance from node `from` to node `to`.
+    pub fn distance(&self, from: usize, to: usize) -> Option<u32> {
+        let n = self.num_nodes();
+        if from >= n || to >= n {
+            return None;
+        }
+        self.distance.get(from * n + to).copied()
+    }
+}
+
+/// One `XEN_SYSCTL_readconsole` answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsoleRead {
+    /// The bytes read (`count` OUT).
+    pub data: Vec<u8>,
+    /// Ring index after the last byte read (`index` OUT).
+    pub index: u32,
+}
+
+/// One `XEN_SYSCTL_numa_availheap` answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Availheap {
+    /// The zone asked for (`None`: every zone).
+    pub zone: Option<u32>,
+    /// The node asked for (`None`: every online node).
+    pub node: Option<u32>,
+    /// Zones covered.
+    pub nr_zones: u32,
+    /// Online nodes covered.
+    pub nr_nodes: u32,
+    /// Free pages in the covered zones of the covered nodes.
+    pub pages: u64,
+    /// The per-node, per-zone counts, when asked for.
+    pub counts: Option<HeapCounts>,
+}
+
+impl Availheap {
+    /// Checks the answer is self-consistent: the matrix has `nr_nodes`
+    /// online rows and adds up to `pages` (they come from one hold of
+    /// `heap_lock`, so they must agree exactly).
+    pub fn check(&self) -> Result<()> {
+        let Some(counts) = &self.counts else {
+            return Ok(());
+        };
+        let fail = |what| {
+            Err(Error::Protocol {
+                cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+                what,
+            })
+        };
+        let online = counts.online_nodes().count();
+        if online != self.nr_nodes as usize {
+            return fail(format!(
+                "nr_nodes is {} but the counts have {online} online nodes",
+                self.nr_nodes
+            ));
+        }
+        if counts.total() != self.pages {
+            return fail(format!(
+                "the counts add up to {} pages but pages is {}",
+                counts.total(),
+                self.pages
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn wire_index(what: &str, value: Option<u32>) -> Result<i32> {
+    match value {
+        None => Ok(XEN_NUMA_ANY),
+        Some(v) => i32::try_from(v)
+            .map_err(|_| Error::InvalidArgument(format!("{what} {v} does not fit an int"))),
+    }
+}
+
+/// A connection to the hypervisor through privcmd.
+#[derive(Debug)]
+pub struct Xen {
+    privcmd: Privcmd,
+}
+
+impl Xen {
+    /// Opens the privcmd devices.
+    pub fn open() -> Result<Self> {
+        Ok(Self {
+            privcmd: Privcmd::open()?,
+        })
+    }
+
+    /// The underlying devices (buffers, sysctls with guest handles).
+    pub fn privcmd(&self) -> &Privcmd {
+        &self.privcmd
+    }
+
+    /// A sysctl whose payload has no guest handle (or only NULL ones):
+    /// returns the payload as Xen left it.
+    pub fn sysctl<P: SysctlArgs>(&self, payload: &P) -> Result<P> {
+        let mut p = *payload;
+        self.privcmd.sysctl(&mut p, &mut [])?;
+        Ok(p)
+    }
+
+    /// Like [`Xen::sysctl`], but updates `payload` in place even when Xen
+    /// fails, for callers that want to see the OUT fields of a failure.
+    pub fn sysctl_in_place<P: SysctlArgs>(&self, payload: &mut P) -> Result<()> {
+        self.privcmd.sysctl(payload, &mut [])
+    }
+
+    /// `XEN_SYSCTL_physinfo`.
+    pub fn physinfo(&self) -> Result<XenSysctlPhysinfo> {
+        self.sysctl(&XenSysctlPhysinfo::default())
+    }
+
+    /// `XEN_SYSCTL_numainfo`: a first call with NULL handles returns the
+    /// number of node ids, a second fills arrays of that size.
+    pub fn numainfo(&self) -> Result<NumaInfo> {
+        let n = self.sysctl(&XenSysctlNumainfo::default())?.num_nodes;
+        if n == 0 || n > NUMAINFO_MAX_NODES {
+            return Err(Error::Protocol {
+                cmd: XEN_SYSCTL_NUMAINFO,
+                what: format!("num_nodes is {n}"),
+            });
+        }
+        let nodes = n as usize;
+        let mut meminfo = self.privcmd.alloc(nodes * size_of::<XenSysctlMeminfo>())?;
+        let mut distance = self.privcmd.alloc(nodes * nodes * size_of::<u32>())?;
+        let mut ni = XenSysctlNumainfo {
+            num_nodes: n,
+            _pad: 0,
+            meminfo: meminfo.handle(),
+            distance: distance.handle(),
+        };
+        self.privcmd
+            .sysctl(&mut ni, &mut [&mut meminfo, &mut distance])?;
+        // OUT num_nodes is the number of rows written; their stride is the
+        // same number (sysctl.c uses min(online, IN) for both).
+        let got = ni.num_nodes.min(n) as usize;
+        Ok(NumaInfo {
+            meminfo: meminfo.read(0, got)?,
+            distance: distance.read(0, got * got)?,
+        })
+    }
+
+    /// `XEN_SYSCTL_debug_keys`: presses `keys` as if typed on Xen's console.
+    /// Handlers run synchronously and print into the console ring.
+    pub fn debug_keys(&self, keys: &str) -> Result<()> {
+        let nr_keys = u32::try_from(keys.len())
+            .map_err(|_| Error::InvalidArgument(format!("{} keys", keys.len())))?;
+        let mut buf = self.privcmd.alloc(keys.len())?;
+        buf.write(0, keys.as_bytes())?;
+        let mut dk = XenSysctlDebugKeys {
+            keys: buf.handle(),
+            nr_keys,
+            _pad: 0,
+        };
+        self.privcmd.sysctl(&mut dk, &mut [&mut buf])
+    }
+
+    /// `XEN_SYSCTL_readconsole`: up to [`READCONSOLE_CHUNK`] bytes of the
+    /// console ring, from its consumer index or from `index` (incremental).
+    /// With `clear`, what was read is consumed (read_console_ring() moves
+    /// the ring's consumer index).
+    pub fn readconsole(&self, clear: bool, index: Option<u32>) -> Result<ConsoleRead> {
+        let mut buf = self.privcmd.alloc(READCONSOLE_CHUNK)?;
+        let mut rc = XenSysctlReadconsole {
+            clear: u8::from(clear),
+            incremental: u8::from(index.is_some()),
+            index: index.unwrap_or(0),
+            buffer: buf.handle(),
+            count: READCONSOLE_CHUNK as u32,
+            ..Default::default()
+        };
+        self.privcmd.sysctl(&mut rc, &mut [&mut buf])?;
+        let count = (rc.count as usize).min(READCONSOLE_CHUNK);
+        Ok(ConsoleRead {
+            data: buf.read(0, count)?,
+            index: rc.index,
+        })
+    }
+
+    /// Reads and consumes the whole console ring (readconsole with clear=1
+    /// until a call returns no byte).
+    pub fn read_console_all(&self) -> Result<Vec<u8>> {
+        let mut all = Vec::new();
+        for _ in 0..READCONSOLE_MAX_CALLS {
+            let chunk = self.readconsole(true, None)?;
+            if chunk.data.is_empty() {
+                break;
+            }
+            all.extend_from_slice(&chunk.data);
+        }
+        Ok(all)
+    }
+
+    /// `XEN_SYSCTL_numa_availheap`: free pages of `zone` (`None`: all) on
+    /// `node` (`None`: all online), and with `want_counts` the per-node,
+    /// per-zone matrix, all from one call (one snapshot).
+    ///
+    /// The buffer is sized for the largest matrix (`MAX_NUMNODES` rows);
+    /// should Xen still answer `-ENOBUFS`, the call is repeated with the
+    /// size it asked for.
+    pub fn numa_availheap(
+        &self,
+        zone: Option<u32>,
+        node: Option<u32>,
+        want_counts: bool,
+    ) -> Result<Availheap> {
+        let zone_in = wire_index("zone", zone)?;
+        let node_in = wire_index("node", node)?;
+        let rows = if node.is_some() { 1 } else { MAX_NUMNODES };
+        let cols = if zone.is_some() { 1 } else { NR_ZONES };
+        let mut capacity = if want_counts { (rows * cols) as u32 } else { 0 };
+        for _ in 0..3 {
+            let mut buf: Option<HypercallBuf> = if want_counts {
+                Some(self.privcmd.alloc(capacity as usize * 8)?)
+            } else {
+                None
+            };
+            let mut ah = XenSysctlNumaAvailheap {
+                zone: zone_in,
+                node: node_in,
+                counts: buf.as_ref().map_or(0, HypercallBuf::handle),
+                nr_counts: capacity,
+                ..Default::default()
+            };
+            let mut bufs: Vec<&mut HypercallBuf> = buf.iter_mut().collect();
+            match self.privcmd.sysctl(&mut ah, &mut bufs) {
+                Ok(()) => {}
+                Err(e)
+                    if want_counts
+                        && e.xen_errno().map(|e| e.get()) == Some(libc::ENOBUFS)
+                        && ah.nr_counts > capacity
+                        && ah.nr_counts <= AVAILHEAP_MAX_COUNTS =>
+                {
+                    capacity = ah.nr_counts;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            let counts = match &buf {
+                None => None,
+                Some(_) if ah.nr_counts > capacity => {
+                    return Err(Error::Protocol {
+                        cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+                        what: format!(
+                            "success with nr_counts {} > capacity {capacity}",
+                            ah.nr_counts
+                        ),
+                    })
+                }
+                Some(b) => Some(HeapCounts::from_raw(
+                    zone,
+                    node,
+                    ah.nr_zones,
+                    &b.read::<u64>(0, ah.nr_counts as usize)?,
+                )?),
+            };
+            return Ok(Availheap {
+                zone,
+                node,
+                nr_zones: ah.nr_zones,
+                nr_nodes: ah.nr_nodes,
+                pages: ah.pages,
+                counts,
+            });
+        }
+        Err(Error::Protocol {
+            cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+            what: "-ENOBUFS after growing the buffer three times".into(),
+        })
+    }
+
+    /// `XEN_SYSCTL_numa_heapwalk`: walks the free lists of (`node`, `zone`)
+    /// and reads the numastat counter of the same pair under one hold of
+    /// `heap_lock`. A Xen without the op answers [`Error::NumastatMissing`]
+    /// (`-ENOSYS`, or `-EOPNOTSUPP` without `CONFIG_NUMASTAT_HEAPWALK`).
+    pub fn numa_heapwalk(&self, node: u32, zone: u32) -> Result<XenSysctlNumaHeapwalk> {
+        self.sysctl(&XenSysctlNumaHeapwalk {
+            node,
+            zone,
+            ..Default::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_meminfo_is_xen_invalid_mem_sz_widened() {
+        let off = |memsize| XenSysctlMeminfo {
+            memsize,
+            memfree: memsize,
+        };
+        assert!(meminfo_is_offline(&off(0xffff_ffff)));
+        assert!(meminfo_is_offline(&off(u64::MAX)));
+        assert!(!meminfo_is_offline(&off(1 << 30)));
+        let ni = NumaInfo {
+            meminfo: vec![off(1 << 30), off(0xffff_ffff), off(0)],
+            distance: vec![10, 255, 20, 255, 255, 255, 20, 255, 10],
+        };
+        // A memoryless node (memsize 0) is online.
+        assert_eq!(ni.online_nodes().collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(ni.distance(0, 2), Some(20));
+        assert_eq!(ni.distance(2, 2), Some(10));
+        assert_eq!(ni.distance(3, 0), None);
+    }
+
+    #[test]
+    fn availheap_check_catches_disagreement() {
+        let raw: Vec<u64> = (0..NR_ZONES as u64).collect();
+        let counts = HeapCounts::from_raw(None, None, NR_ZONES as u32, &raw).unwrap();
+        let total = counts.total();
+        let mut ah = Availheap {
+            zone: None,
+            node: None,
+            nr_zones: NR_ZONES as u32,
+            nr_nodes: 1,
+            pages: total,
+            counts: Some(counts),
+        };
+        assert_eq!(ah.check(), Ok(()));
+        ah.pages += 1;
+        assert!(matches!(ah.check(), Err(Error::Protocol { .. })));
+        ah.pages -= 1;
+        ah.nr_nodes = 2;
+        assert!(matches!(ah.check(), Err(Error::Protocol { .. })));
+    }
+
+    #[test]
+    fn wire_index_uses_the_wildcard_and_rejects_overflow() {
+        assert_eq!(wire_index("zone", None), Ok(-1));
+        assert_eq!(wire_index("zone", Some(40)), Ok(40));
+        assert!(matches!(
+            wire_index("node", Some(u32::MAX)),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}

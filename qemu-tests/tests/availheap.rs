@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! XEN_SYSCTL_numa_availheap end to end, in QEMU, on the real patched Xen.
+//!
+//! Each topology is booted twice: the patched Xen, where dom0 asks availheap
+//! and Xen's own reports, and the unpatched Xen 4.17.5, for the free figures
+//! an unpatched hypervisor gives on the same machine. What each check proves
+//! and why its tolerance is what it is: docs/testing.md.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use xen_numastat_abi::{errno, NR_ZONES};
+use xen_numastat_qemu_tests::parse::{
+    parse_heap_dump, parse_numa_dump, parse_pagealloc_info, HeapDump,
+};
+use xen_numastat_qemu_tests::{boot, ensure_artifacts, Artifacts, BootResult, Topology, XenImage};
+
+const DEADLINE: Duration = Duration::from_secs(240);
+const EINVAL: i64 = -(errno::EINVAL as i64);
+
+/// A machine to boot: QEMU nodes as (MiB, CPUs) and extra Xen arguments.
+struct Case {
+    label: &'static str,
+    nodes: &'static [(u64, u32)],
+    xen_args: &'static [&'static str],
+    /// Online Xen nodes expected (numa=off folds everything into node 0).
+    online: u32,
+}
+
+fn topology(case: &Case, image: XenImage, label: &str) -> Topology {
+    let mut t = Topology::nodes(case.nodes).xen_image(image).label(label);
+    for a in case.xen_args {
+        t = t.xen_arg(a);
+    }
+    t
+}
+
+/// Bad requests, each followed by a valid one that must then succeed:
+/// (zone, node, pad) as the 32-bit words dom0 sends.
+fn bad_requests(offline_node: u32) -> Vec<(i64, i64, u32)> {
+    vec![
+        (NR_ZONES as i64, 0, 0),     // zone one past the last
+        (-2, 0, 0),                  // negative, not the wildcard
+        (i32::MAX as i64, 0, 0),     // huge zone
+        (0, 64, 0),                  // node id >= MAX_NUMNODES
+        (0, -2, 0),                  // negative node
+        (0, i32::MAX as i64, 0),     // huge node
+        (0, offline_node as i64, 0), // valid id, not online
+        (-1, -1, 1),                 // nonzero pad
+        (0, 0, u32::MAX),            // nonzero pad, all bits
+    ]
+}
+
+const CMD_MATRIX: usize = 0;
+const CMD_NUMAINFO: usize = 1;
+const CMD_KEY_U: usize = 2;
+const CMD_KEY_M: usize = 3;
+const CMD_KEY_H: usize = 4;
+const CMD_HEAPWALK: usize = 5;
+const CMD_MATRIX_AGAIN: usize = 6;
+const CMD_SEED_HEAP: usize = 7;
+const CMD_SEED_PHYS: usize = 8;
+const CMD_ALL: usize = 9;
+const CMD_PER_NODE: usize = 10;
+const CMD_PER_ZONE: usize = 11;
+const CMD_BAD: usize = 12;
+const CMD_BAD_WALK: usize = 13;
+
+fn patched_commands(case: &Case, t: Topology) -> Topology {
+    let nodes: Vec<String> = (0..case.online).map(|n| n.to_string()).collect();
+    let bad: Vec<String> = bad_requests(case.online)
+        .iter()
+        .map(|(z, n, pad)| {
+            format!("dom0-testkit availheap {z} {n} {pad}; dom0-testkit availheap -1 -1")
+        })
+        .collect();
+    t.run("dom0-testkit matrix")
+        .run("dom0-testkit numainfo")
+        .run("dom0-testkit keys u")
+        .run("dom0-testkit keys m")
+        .run("dom0-testkit keys H")
+        .run("dom0-testkit heapwalk-all")
+        .run("dom0-testkit matrix")
+        .run("xen-numastat -H --format=seed")
+        .run("xen-numastat -p --format=seed")
+        .run("dom0-testkit availheap -1 -1")
+        .run(&format!("for n in {}; do dom0-testkit availheap -1 $n; done", nodes.join(" ")))
+        .run(&format!("for z in $(seq 0 {}); do dom0-testkit availheap $z -1; done", NR_ZONES - 1))
+        .run(&bad.join("; "))
+        .run(&format!(
+            "dom0-testkit heapwalk 64 0; dom0-testkit heapwalk 0 {NR_ZONES}; dom0-testkit heapwalk {} 0; \
+             dom0-testkit heapwalk 0 0",
+            case.online
+        ))
+}
+
+fn heap_matrix(h: &HeapDump) -> BTreeMap<(u32, u32), u64> {
+    h.zones
+        .iter()
+        .map(|z| ((z.node, z.zone), z.pages))
+        .collect()
+}
+
+/// Everything one patched boot must show. Returns Xen's 'H' matrix for the
+/// comparison with the unpatched Xen.
+fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
+    r.check(
+        r.commands.len() == CMD_BAD_WALK + 1,
+        "not every dom0 command ran",
+    );
+    let m = parse_matrix(r, r.command(CMD_MATRIX));
+    let again = parse_matrix(r, r.command(CMD_MATRIX_AGAIN));
+    // Nothing allocates between the two snapshots, so every Xen report
+    // taken in between saw the same heap (docs/testing.md).
+    r.check(
+        m == again,
+        format!("the heap changed while dom0 was reading it:\n{m:?}\n{again:?}"),
+    );
+
+    // Shape: every zone, every online node, in one snapshot.
+    r.check(
+        m.nr_zones == NR_ZONES as u32,
+        format!("nr_zones {}", m.nr_zones),
+    );
+    r.check(
+        m.nr_nodes == case.online,
+        format!("nr_nodes {} != {}", m.nr_nodes, case.online),
+    );
+    r.check(
+        m.nodes() == (0..case.online).collect::<Vec<_>>(),
+        format!("nodes {:?}", m.nodes()),
+    );
+    let sum: u64 = m.counts.values().sum();
+    r.check(
+        sum == m.pages,
+        format!("matrix sums to {sum}, pages says {}", m.pages),
+    );
+    r.check(m.pages > 0, "no free memory at all");
+
+    // Per node: numainfo memfree and debug key 'u' free->.
+    let ni = parse_numainfo(r, r.command(CMD_NUMAINFO));
+    let u = parse_numa_dump(&key_text(r, r.command(CMD_KEY_U))).unwrap_or_else(|e| r.fail(e));
+    r.check(
+        ni.len() == case.online as usize,
+        format!("numainfo nodes {ni:?}"),
+    );
+    for node in m.nodes() {
+        let ours = m.node_total(node);
+        let (_, memfree) = ni
+            .get(&node)
+            .copied()
+            .unwrap_or_else(|| r.fail(format!("numainfo lacks node {node}")));
+        r.check(
+            ours * 4096 == memfree,
+            format!("node {node}: availheap {ours} pages, numainfo memfree {memfree} bytes"),
+        );
+        let uf = u
+            .node(node)
+            .unwrap_or_else(|| r.fail(format!("key u lacks NODE{node}")))
+            .free_pages;
+        r.check(
+            ours == uf,
+            format!("node {node}: availheap {ours} pages, key u free->{uf}"),
+        );
+    }
+
+    // Per zone: debug key 'm' (sum over nodes, in kB; zones with 0 skipped).
+    let pm = parse_pagealloc_info(&key_text(r, r.command(CMD_KEY_M))).unwrap_or_else(|e| r.fail(e));
+    r.check(
+        m.zone_total(0) * 4 == pm.xen_heap_kb,
+        format!(
+            "zone 0 {} pages, key m Xen heap {} kB",
+            m.zone_total(0),
+            pm.xen_heap_kb
+        ),
+    );
+    for zone in 1..NR_ZONES as u32 {
+        let ours = m.zone_total(zone);
+        let theirs = pm
+            .zones
+            .iter()
+            .find(|z| z.zone == zone)
+            .map_or(0, |z| z.free_kb);
+        r.check(
+            ours * 4 == theirs,
+            format!("zone {zone}: availheap {ours} pages, key m heap[{zone:02}] {theirs} kB"),
+        );
+    }
+
+    // Every cell: debug key 'H'.
+    let h = parse_heap_dump(&key_text(r, r.command(CMD_KEY_H))).unwrap_or_else(|e| r.fail(e));
+    let hm = heap_matrix(&h);
+    for (&(node, zone), &pages) in &m.counts {
+        // A memoryless node has no heap, so 'H' leaves it out: it must be 0.
+        let theirs = hm.get(&(node, zone)).copied().unwrap_or(0);
+        r.check(
+            pages == theirs,
+            format!("node {node} zone {zone}: availheap {pages}, key H {theirs}"),
+        );
+    }
+
+    // Free lists: walked in C, independently of the counters.
+    let walk = parse_heapwalk(r, r.command(CMD_HEAPWALK));
+    r.check(
+        walk.len() == (case.online as usize) * NR_ZONES,
+        format!("{} walks", walk.len()),
+    );
+    let mut chunks = 0;
+    for (&(node, zone), &(pages, c, counter)) in &walk {
+        chunks += c;
+        r.check(
+            pages == counter,
+            format!(
+                "node {node} zone {zone}: free lists hold {pages} pages, counter says {counter}"
+            ),
+        );
+        r.check(
+            pages == m.get(node, zone),
+            format!(
+                "node {node} zone {zone}: free lists {pages}, availheap {}",
+                m.get(node, zone)
+            ),
+        );
+    }
+    r.check(chunks > 0, "the free lists were empty");
+
+    // Wildcards add up, call by call.
+    let all = parse_availheap_line(r, &r.command(CMD_ALL).output[0]);
+    r.check(
+        all == (0, NR_ZONES as u32, case.online, m.pages),
+        format!("availheap -1 -1: {all:?}"),
+    );
+    let per_node = &r.command(CMD_PER_NODE).output;
+    r.check(
+        per_node.len() == case.online as usize,
+        format!("{per_node:?}"),
+    );
+    for (node, line) in per_node.iter().enumerate() {
+        let got = parse_availheap_line(r, line);
+        let want = (0, NR_ZONES as u32, 1, m.node_total(node as u32));
+        r.check(
+            got == want,
+            format!("availheap -1 {node}: {got:?}, want {want:?} (Σ zones)"),
+        );
+    }
+    let per_zone = &r.command(CMD_PER_ZONE).output;
+    r.check(
+        per_zone.len() == NR_ZONES,
+        format!("{} zone lines", per_zone.len()),
+    );
+    for (zone, line) in per_zone.iter().enumerate() {
+        let got = parse_availheap_line(r, line);
+        let want = (0, 1, case.online, m.zone_total(zone as u32));
+        r.check(
+            got == want,
+            format!("availheap {zone} -1: {got:?}, want {want:?} (Σ nodes)"),
+        );
+    }
+
+    // The CLI prints the same numbers in the 2006 tool's format.
+    let (total, nr_zones, nr_nodes, cells) = parse_seed_heap(r, r.command(CMD_SEED_HEAP));
+    r.check(
+        (total, nr_zones, nr_nodes) == (m.pages, m.nr_zones, m.nr_nodes),
+        format!("seed header {total} {nr_zones} {nr_nodes}"),
+    );
+    r.check(
+        cells.len() == m.counts.len(),
+        format!("{} seed cells, {} counts", cells.len(), m.counts.len()),
+    );
+    for (&(node, zone), &pages) in &m.counts {
+        r.check(
+            cells.get(&(zone, node)) == Some(&pages),
+            format!(
+                "seed ZONE_{zone} NODE{node}: {:?}, want {pages}",
+                cells.get(&(zone, node))
+            ),
+        );
+    }
+    let phys = &r.command(CMD_SEED_PHYS);
+    r.check(
+        phys.ok() && phys.output == [format!("PHYSINFO: NR_NODES: {}", case.online)],
+        format!("{:?}", phys.output),
+    );
+
+    // Rejected input: -EINVAL, and the next valid call succeeds.
+    let bad = &r.command(CMD_BAD).output;
+    let reqs = bad_requests(case.online);
+    r.check(
+        bad.len() == 2 * reqs.len(),
+        format!("{} lines for {} bad requests", bad.len(), reqs.len()),
+    );
+    for (i, req) in reqs.iter().enumerate() {
+        let (rc, ..) = parse_availheap_line(r, &bad[2 * i]);
+        r.check(
+            rc == EINVAL,
+            format!("availheap {req:?}: rc {rc}, want -EINVAL"),
+        );
+        let next = parse_availheap_line(r, &bad[2 * i + 1]);
+        r.check(
+            next == (0, NR_ZONES as u32, case.online, m.pages),
+            format!("valid call after {req:?}: {next:?}"),
+        );
+    }
+    let walks = &r.command(CMD_BAD_WALK).output;
+    r.check(walks.len() == 4, format!("{walks:?}"));
+    for line in &walks[..3] {
+        r.check(
+            num(r, line, "rc") == EINVAL,
+            format!("bad heapwalk not rejected: {line}"),
+        );
+    }
+    r.check(
+        num(r, &walks[3], "rc") == 0,
+        format!("valid heapwalk after bad ones: {}", walks[3]),
+    );
+    hm
+}
+
+/// The unpatched Xen on the same machine: per node and zone, its free
+/// figures differ from the patched Xen's only by the pages the larger
+/// patched image occupies (docs/testing.md).
+fn check_against_stock(case: &Case, patched_h: &BTreeMap<(u32, u32), u64>) {
+    // The very same dom0 commands, so that the initramfs, which Xen places in
+    // memory before building dom0, has the same size in both boots: only the
+    // hypervisor image differs. Most of them fail on stock Xen (-ENOSYS).
+    let t = patched_commands(
+        case,
+        topology(case, XenImage::Stock, &format!("{}-stock", case.label)),
+    );
+    let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    let stock_h = heap_matrix(
+        &parse_heap_dump(&key_text(&r, r.command(CMD_KEY_H))).unwrap_or_else(|e| r.fail(e)),
+    );
+
+    let art = Artifacts::default();
+    let syms = |img: &XenImage| art.xen(img).with_file_name("xen-syms");
+    let (p, s) = (
+        image_pages(&syms(&XenImage::Patched)),
+        image_pages(&syms(&XenImage::Stock)),
+    );
+    let slack = p.abs_diff(s);
+    let stock_total: u64 = stock_h.values().sum();
+    let patched_total: u64 = patched_h.values().sum();
+    println!(
+        "{}: stock {stock_total} free pages, patched {patched_total}; images {s} and {p} pages",
+        case.label
+    );
+    r.check(
+        stock_h.keys().collect::<Vec<_>>() == patched_h.keys().collect::<Vec<_>>(),
+        "stock and patched Xen have heaps on different nodes",
+    );
+    r.check(
+        stock_total.checked_sub(patched_total) == Some(slack),
+        format!("stock {stock_total} vs patched {patched_total} free pages: not apart by the {slack}-page image growth"),
+    );
+    let diffs: Vec<_> = stock_h
+        .iter()
+        .filter_map(|(k, &sp)| {
+            let pp = patched_h.get(k).copied().unwrap_or(0);
+            (sp != pp).then_some((*k, sp as i64 - pp as i64))
+        })
+        .collect();
+    println!("{}: (node, zone) stock - patched: {diffs:?}", case.label);
+    for (k, d) in &diffs {
+        r.check(
+            d.unsigned_abs() <= slack,
+            format!("node/zone {k:?}: stock - patched = {d} (slack {slack}); all: {diffs:?}"),
+        );
+    }
+}
+
+fn run_case(case: &Case) {
+    ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
+    let t = patched_commands(case, topology(case, XenImage::Patched, case.label));
+    let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    let h = check_patched(case, &r);
+    println!(
+        "{}: patched checks passed ({} free pages)",
+        case.label,
+        h.values().sum::<u64>()
+    );
+    check_against_stock(case, &h);
+}
+
+#[test]
+fn two_equal_nodes() {
+    run_case(&Case {
+        label: "availheap-2x1G",
+        nodes: &[(1024, 1), (1024, 1)],
+        xen_args: &[],
+        online: 2,
+    });
+}
+
+#[test]
+fn three_unequal_nodes() {
+    run_case(&Case {
+        label: "availheap-512M-1G-768M",
+        nodes: &[(512, 1), (1024, 1), (768, 1)],
+        xen_args: &[],
+        online: 3,
+    });
+}
+
+#[test]
+fn memoryless_node() {
+    run_case(&Case {
+        label: "availheap-1G-0-1G",
+        nodes: &[(1024, 1), (0, 1), (1024, 1)],
+        xen_args: &[],
+        online: 3,
+    });
+}
+
+#[test]
+fn numa_off() {
+    run_case(&Case {
+        label: "availheap-numa-off",
+        nodes: &[(1024, 1), (1024, 1)],
+        xen_args: &["numa=off"],
+        online: 1,
+    });
+}

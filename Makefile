@@ -39,8 +39,8 @@ artifacts: xen-stock xen-patched dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
 demo: artifacts
-	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --nodes $(DEMO_NODES) \
-	    --run 'xen-numastat -p' --run 'xen-numastat -H'
+	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --quiet --nodes $(DEMO_NODES) \
+	    --run 'xen-numastat -p' --run 'xen-numastat -H' --run 'dom0-testkit keys u'
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

@@ -133,6 +133,7 @@ pub fn heap_table(h: &Availheap) -> String {
         mib(h.pages)
     );
     let _ = writeln!(s, "  NUMA nodes online:  {}", h.nr_nodes);
+    let _ = writeln!(s, "  Heap zones:         {}", h.nr_zones);
     let Some(c) = &h.counts else {
         return s;
     };
@@ -282,6 +283,7 @@ mod tests {
 Free heap memory (XEN_SYSCTL_numa_availheap, one snapshot)
   Total free:         260101 pages (1016.0 MiB)
   NUMA nodes online:  2
+  Heap zones:         41
 
   Free pages by zone and node (zones without free pages left out):
    zone  machine addresses                         node0   node1   Total

@@ -5,6 +5,7 @@
 //! allocator's private `NR_ZONES`/`MEMZONE_XEN` are all in scope. A value
 //! that differs on either side fails the Xen build (docs/abi.md).
 
+use crate::domctl::*;
 use crate::numastat::*;
 use crate::xen::*;
 use core::mem::{offset_of, size_of};
@@ -55,6 +56,12 @@ pub const CONSTANTS: &[Check] = &[
         XEN_SYSCTL_NUMA_AVAILHEAP as u64,
     ),
     c("XEN_SYSCTL_numa_heapwalk", XEN_SYSCTL_NUMA_HEAPWALK as u64),
+    c(
+        "XEN_SYSCTL_numa_getdomnodestat",
+        XEN_SYSCTL_NUMA_GETDOMNODESTAT as u64,
+    ),
+    c("XEN_NUMA_DOMAIN_FREE", XEN_NUMA_DOMAIN_FREE as u64),
+    c("DOMID_FIRST_RESERVED", DOMID_FIRST_RESERVED as u64),
     // Compared as the two's complement bit pattern of the C int.
     c("(uint32_t)XEN_NUMA_ANY", XEN_NUMA_ANY as u32 as u64),
     c("XEN_NUMA_NODE_OFFLINE", XEN_NUMA_NODE_OFFLINE),
@@ -74,6 +81,7 @@ pub const CONSTANTS: &[Check] = &[
     c("ENOSYS", errno::ENOSYS as u64),
     c("EOPNOTSUPP", errno::EOPNOTSUPP as u64),
     c("ENOBUFS", errno::ENOBUFS as u64),
+    c("ERESTART", errno::ERESTART as u64),
 ];
 
 const SYSCTL: &[Check] = &layout!("struct xen_sysctl", XenSysctl, [cmd, interface_version, u]);
@@ -121,6 +129,35 @@ const HEAPWALK: &[Check] = &layout!(
     [node, zone, pages, chunks, counter]
 );
 
+const NODE_PAGES: &[Check] = &layout!(
+    "struct xen_numa_node_pages",
+    XenNumaNodePages,
+    [page_list, extra_page_list, xenpage_list]
+);
+const CURSOR: &[Check] = &layout!(
+    "struct xen_numa_walk_cursor",
+    XenNumaWalkCursor,
+    [list, flags, last_mfn, next_mfn]
+);
+const GETDOMNODESTAT: &[Check] = &layout!(
+    "struct xen_sysctl_numa_getdomnodestat",
+    XenSysctlNumaGetdomnodestat,
+    [
+        domain,
+        node,
+        nodes,
+        nr_nodes,
+        pad,
+        total,
+        tot_pages,
+        xenheap_pages,
+        extra_pages,
+        pieces,
+        restarts,
+        cursor
+    ]
+);
+
 /// Struct layouts: sizes and field offsets.
 pub const LAYOUTS: &[&[Check]] = &[
     SYSCTL,
@@ -131,11 +168,149 @@ pub const LAYOUTS: &[&[Check]] = &[
     READCONSOLE,
     AVAILHEAP,
     HEAPWALK,
+    NODE_PAGES,
+    CURSOR,
+    GETDOMNODESTAT,
+];
+
+/// Constants of the upstream calls that create, populate, inspect and
+/// destroy domains (abi/src/domctl.rs): what the tests use to place a
+/// domain's memory on known nodes.
+pub const DOMAIN_CONSTANTS: &[Check] = &[
+    c("__HYPERVISOR_memory_op", HYPERVISOR_MEMORY_OP),
+    c(
+        "XEN_DOMCTL_INTERFACE_VERSION",
+        XEN_DOMCTL_INTERFACE_VERSION as u64,
+    ),
+    c("XEN_DOMCTL_createdomain", XEN_DOMCTL_CREATEDOMAIN as u64),
+    c("XEN_DOMCTL_destroydomain", XEN_DOMCTL_DESTROYDOMAIN as u64),
+    c("XEN_DOMCTL_getdomaininfo", XEN_DOMCTL_GETDOMAININFO as u64),
+    c("XEN_DOMCTL_max_mem", XEN_DOMCTL_MAX_MEM as u64),
+    c(
+        "XEN_DOMCTL_getnodeaffinity",
+        XEN_DOMCTL_GETNODEAFFINITY as u64,
+    ),
+    c("XEN_DOMCTL_CDF_hvm", XEN_DOMCTL_CDF_HVM as u64),
+    c("XEN_DOMCTL_CDF_oos_off", XEN_DOMCTL_CDF_OOS_OFF as u64),
+    c(
+        "XEN_DOMCTL_GRANT_version_mask",
+        XEN_DOMCTL_GRANT_VERSION_MASK as u64,
+    ),
+    c(
+        "XEN_DOMCTL_GRANT_version(0x12)",
+        xen_domctl_grant_version(0x12) as u64,
+    ),
+    c("XEN_DOMINF_dying", XEN_DOMINF_DYING as u64),
+    c("XEN_DOMINF_hvm_guest", XEN_DOMINF_HVM_GUEST as u64),
+    c("XEN_DOMINF_shutdown", XEN_DOMINF_SHUTDOWN as u64),
+    c("XEN_DOMINF_paused", XEN_DOMINF_PAUSED as u64),
+    c(
+        "sizeof(((struct xen_domctl *)0)->u)",
+        XEN_DOMCTL_PAYLOAD_SIZE as u64,
+    ),
+    c(
+        "XENMEM_decrease_reservation",
+        XENMEM_DECREASE_RESERVATION as u64,
+    ),
+    c("XENMEM_populate_physmap", XENMEM_POPULATE_PHYSMAP as u64),
+    c(
+        "XENMEMF_exact_node_request",
+        XENMEMF_EXACT_NODE_REQUEST as u64,
+    ),
+    c("XENMEMF_node(0)", xenmemf_node(0) as u64),
+    c("XENMEMF_exact_node(0)", xenmemf_exact_node(0) as u64),
+    c("XENMEMF_exact_node(63)", xenmemf_exact_node(63) as u64),
+    c("sizeof(domid_t)", size_of::<DomId>() as u64),
+    c("sizeof(xen_pfn_t)", size_of::<u64>() as u64),
+];
+
+const DOMCTL: &[Check] = &layout!(
+    "struct xen_domctl",
+    XenDomctl,
+    [cmd, interface_version, domain, u]
+);
+const ARCH_DOMAINCONFIG: &[Check] = &layout!(
+    "struct xen_arch_domainconfig",
+    XenArchDomainconfig,
+    [emulation_flags, misc_flags]
+);
+const CREATEDOMAIN: &[Check] = &layout!(
+    "struct xen_domctl_createdomain",
+    XenDomctlCreatedomain,
+    [
+        ssidref,
+        handle,
+        flags,
+        iommu_opts,
+        max_vcpus,
+        max_evtchn_port,
+        max_grant_frames,
+        max_maptrack_frames,
+        grant_opts,
+        vmtrace_size,
+        cpupool_id,
+        arch
+    ]
+);
+const GETDOMAININFO: &[Check] = &layout!(
+    "struct xen_domctl_getdomaininfo",
+    XenDomctlGetdomaininfo,
+    [
+        domain,
+        flags,
+        tot_pages,
+        max_pages,
+        outstanding_pages,
+        shr_pages,
+        paged_pages,
+        shared_info_frame,
+        cpu_time,
+        nr_online_vcpus,
+        max_vcpu_id,
+        ssidref,
+        handle,
+        cpupool,
+        gpaddr_bits,
+        pad2,
+        arch_config
+    ]
+);
+const MAX_MEM: &[Check] = &layout!("struct xen_domctl_max_mem", XenDomctlMaxMem, [max_memkb]);
+const XENCTL_BITMAP: &[Check] = &layout!("struct xenctl_bitmap", XenctlBitmap, [bitmap, nr_bits]);
+const NODEAFFINITY: &[Check] = &layout!(
+    "struct xen_domctl_nodeaffinity",
+    XenDomctlNodeaffinity,
+    [nodemap]
+);
+const GETDOMAININFOLIST: &[Check] = &layout!(
+    "struct xen_sysctl_getdomaininfolist",
+    XenSysctlGetdomaininfolist,
+    [first_domain, max_domains, buffer, num_domains]
+);
+const MEMORY_RESERVATION: &[Check] = &layout!(
+    "struct xen_memory_reservation",
+    XenMemoryReservation,
+    [extent_start, nr_extents, extent_order, mem_flags, domid]
+);
+
+/// Layouts of the domain calls' structs (abi/src/domctl.rs).
+pub const DOMAIN_LAYOUTS: &[&[Check]] = &[
+    DOMCTL,
+    ARCH_DOMAINCONFIG,
+    CREATEDOMAIN,
+    GETDOMAININFO,
+    MAX_MEM,
+    XENCTL_BITMAP,
+    NODEAFFINITY,
+    GETDOMAININFOLIST,
+    MEMORY_RESERVATION,
 ];
 
 /// Every check, constants first.
 pub fn all() -> impl Iterator<Item = &'static Check> {
     CONSTANTS
         .iter()
+        .chain(DOMAIN_CONSTANTS)
         .chain(LAYOUTS.iter().flat_map(|l| l.iter()))
+        .chain(DOMAIN_LAYOUTS.iter().flat_map(|l| l.iter()))
 }

@@ -12,8 +12,10 @@
 #![forbid(unsafe_code)]
 
 pub mod c_checks;
+pub mod domctl;
 pub mod numastat;
 pub mod xen;
 
+pub use domctl::*;
 pub use numastat::*;
 pub use xen::*;

@@ -99,6 +99,105 @@ impl crate::SysctlPayload for XenSysctlNumaHeapwalk {
     const CMD: u32 = XEN_SYSCTL_NUMA_HEAPWALK;
 }
 
+/// `#define XEN_SYSCTL_numa_getdomnodestat 66`
+pub const XEN_SYSCTL_NUMA_GETDOMNODESTAT: u32 = 66;
+
+/// `#define XEN_NUMA_DOMAIN_FREE (~0U)`: as `domain`, asks for the free pages
+/// of each node instead of a domain's (the 2006 header's `domain = -1`,
+/// "per-node free list"). They come back in `page_list`.
+pub const XEN_NUMA_DOMAIN_FREE: u32 = !0;
+
+/// `DOMID_FIRST_RESERVED` (public/xen.h): ids from here up (DOMID_SELF,
+/// DOMID_IO, DOMID_XEN, DOMID_COW, DOMID_IDLE, ...) are not domains one can
+/// ask about: `-ESRCH`.
+pub const DOMID_FIRST_RESERVED: u32 = 0x7ff0;
+
+/// `struct xen_numa_node_pages`: a domain's pages on one node, per list.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenNumaNodePages {
+    /// Pages on `d->page_list` (what `domain_tot_pages()` counts, and what
+    /// debug key `u` walks).
+    pub page_list: u64,
+    /// Pages on `d->extra_page_list` (`d->extra_pages`).
+    pub extra_page_list: u64,
+    /// Pages on `d->xenpage_list` (`d->xenheap_pages`).
+    pub xenpage_list: u64,
+}
+const_assert_eq!(size_of::<XenNumaNodePages>(), 24);
+
+impl XenNumaNodePages {
+    /// All three lists.
+    pub const fn sum(&self) -> u64 {
+        self.page_list
+            .wrapping_add(self.extra_page_list)
+            .wrapping_add(self.xenpage_list)
+    }
+}
+
+/// `struct xen_numa_walk_cursor`: where a walk stopped, kept by Xen across
+/// hypercall continuations. Zero on the first call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenNumaWalkCursor {
+    /// 0: not started; 1, 2, 3: in `page_list`, `extra_page_list`,
+    /// `xenpage_list`.
+    pub list: u32,
+    /// Nonzero once results were copied to `nodes` by an earlier piece.
+    pub flags: u32,
+    /// MFN of the last page counted.
+    pub last_mfn: u64,
+    /// MFN of the next page to count.
+    pub next_mfn: u64,
+}
+const_assert_eq!(size_of::<XenNumaWalkCursor>(), 24);
+
+/// `struct xen_sysctl_numa_getdomnodestat`: how many of a domain's pages sit
+/// on each node (the 2006 patch's getdomnodestat), by walking the domain's
+/// `page_list`, `extra_page_list` and `xenpage_list` under
+/// `d->page_alloc_lock`, at most `NUMASTAT_WALK_PIECE` pages per hold of the
+/// lock (docs/abi.md).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlNumaGetdomnodestat {
+    /// IN: domain id (`< DOMID_FIRST_RESERVED`), or [`XEN_NUMA_DOMAIN_FREE`].
+    pub domain: u32,
+    /// IN: online node id, or [`XEN_NUMA_ANY`] for all nodes.
+    pub node: i32,
+    /// IN: guest address of a `xen_numa_node_pages_t` array, or 0. OUT (when
+    /// non-zero): entry `n` holds node id `n`'s counts, for node ids
+    /// `0..=highest online` (one entry, the requested node, without the
+    /// wildcard); every field of an offline id's entry is
+    /// [`XEN_NUMA_NODE_OFFLINE`].
+    pub nodes: u64,
+    /// IN: entries `nodes` can hold. OUT (when `nodes` is non-zero): entries
+    /// needed; too small: `-ENOBUFS`.
+    pub nr_nodes: u32,
+    /// IN: must be zero.
+    pub pad: u32,
+    /// OUT: counts summed over the requested node(s).
+    pub total: XenNumaNodePages,
+    /// OUT: `domain_tot_pages(d)`, `d->xenheap_pages`, `d->extra_pages`,
+    /// read under the lock at the end of the walk.
+    pub tot_pages: u64,
+    pub xenheap_pages: u64,
+    pub extra_pages: u64,
+    /// OUT: holds of `page_alloc_lock` the walk took (all continuations).
+    pub pieces: u32,
+    /// OUT: times the walk started over because the lists changed at the
+    /// point where it had stopped.
+    pub restarts: u32,
+    /// IN: zero. Xen's state across continuations.
+    pub cursor: XenNumaWalkCursor,
+}
+const_assert_eq!(size_of::<XenSysctlNumaGetdomnodestat>(), 104);
+const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, total), 24);
+const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, cursor), 80);
+
+impl crate::SysctlPayload for XenSysctlNumaGetdomnodestat {
+    const CMD: u32 = XEN_SYSCTL_NUMA_GETDOMNODESTAT;
+}
+
 /// First machine address of `zone` (zone 0, the Xen heap, has none: it is
 /// defined by page type, not address).
 pub const fn zone_start_maddr(zone: usize) -> Option<u64> {

@@ -10,6 +10,8 @@ use static_assertions::const_assert_eq;
 pub const HYPERVISOR_SYSCTL: u64 = 35;
 /// `#define __HYPERVISOR_domctl 36` (public/xen.h)
 pub const HYPERVISOR_DOMCTL: u64 = 36;
+/// `#define __HYPERVISOR_memory_op 12` (public/xen.h)
+pub const HYPERVISOR_MEMORY_OP: u64 = 12;
 
 /// `#define XEN_SYSCTL_INTERFACE_VERSION 0x00000015` (public/sysctl.h)
 pub const XEN_SYSCTL_INTERFACE_VERSION: u32 = 0x0000_0015;
@@ -162,6 +164,9 @@ static_assertions::const_assert!(
 static_assertions::const_assert!(
     size_of::<crate::XenSysctlNumaHeapwalk>() <= XEN_SYSCTL_PAYLOAD_SIZE
 );
+static_assertions::const_assert!(
+    size_of::<crate::XenSysctlNumaGetdomnodestat>() <= XEN_SYSCTL_PAYLOAD_SIZE
+);
 
 /// Xen's errno values (xen/include/public/errno.h), as returned negated by
 /// hypercalls.
@@ -178,6 +183,8 @@ pub mod errno {
     pub const EINVAL: i32 = 22;
     /// `XEN_ERRNO(ENOSYS, 38)`
     pub const ENOSYS: i32 = 38;
+    /// `XEN_ERRNO(ERESTART, 85)`
+    pub const ERESTART: i32 = 85;
     /// `XEN_ERRNO(EOPNOTSUPP, 95)`
     pub const EOPNOTSUPP: i32 = 95;
     /// `XEN_ERRNO(ENOBUFS, 105)`

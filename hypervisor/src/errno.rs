@@ -12,6 +12,9 @@ impl Errno {
     pub const EFAULT: Errno = Errno(errno::EFAULT);
     pub const ENOBUFS: Errno = Errno(errno::ENOBUFS);
     pub const EBUSY: Errno = Errno(errno::EBUSY);
+    pub const ESRCH: Errno = Errno(errno::ESRCH);
+    /// Not an error: do_sysctl() turns it into a hypercall continuation.
+    pub const ERESTART: Errno = Errno(errno::ERESTART);
 
     /// The value a hypercall handler returns: `-errno`.
     pub const fn to_ret(self) -> i64 {

@@ -8,11 +8,14 @@
 //! without it; `numastat_sysctl_availheap` must be called without it.
 
 use crate::availheap::{availheap, SNAPSHOT_ENTRIES};
+use crate::domnodestat::{getdomnodestat, Counts, Outcome};
 use crate::errno::{to_ret, Errno};
 use crate::heap::HEAP;
 use crate::xen::Xen;
 use core::ffi::{c_long, c_uint, c_ulong};
-use xen_numastat_abi::XenSysctlNumaAvailheap;
+use xen_numastat_abi::{
+    XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, MAX_NUMNODES,
+};
 
 /// `init_node_heap()`: a node's heap is being set up.
 #[no_mangle]
@@ -77,5 +80,22 @@ pub extern "C" fn numastat_sysctl_availheap(op: Option<&mut XenSysctlNumaAvailhe
     match SNAPSHOT.try_lock() {
         Some(mut scratch) => to_ret(availheap(&Xen, &HEAP, &mut scratch, op)),
         None => Errno::EBUSY.to_ret(),
+    }
+}
+
+/// `XEN_SYSCTL_numa_getdomnodestat`, called by do_sysctl() with no lock of
+/// ours held. `-ERESTART` asks do_sysctl() for a hypercall continuation.
+#[no_mangle]
+pub extern "C" fn numastat_sysctl_getdomnodestat(
+    op: Option<&mut XenSysctlNumaGetdomnodestat>,
+) -> c_long {
+    let Some(op) = op else {
+        return Errno::EFAULT.to_ret();
+    };
+    let mut acc: Counts = [XenNumaNodePages::default(); MAX_NUMNODES];
+    match getdomnodestat(&Xen, &HEAP, op, &mut acc) {
+        Ok(Outcome::Done) => 0,
+        Ok(Outcome::Continue) => Errno::ERESTART.to_ret(),
+        Err(e) => e.to_ret(),
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! It keeps the buddy allocator's per-node, per-zone free page counters
 //! (formerly `avail[node][zone]` in xen/common/page_alloc.c) and answers
-//! `XEN_SYSCTL_numa_availheap`. Xen reaches it through the C entry points in
+//! `XEN_SYSCTL_numa_availheap` and `XEN_SYSCTL_numa_getdomnodestat`. Xen reaches it through the C entry points in
 //! [`ffi`], declared in `xen/include/xen/numastat.h` by the patch series
 //! (hypervisor/patches/). How it is compiled and linked, and the code
 //! generation contract it honours, are in docs/hypervisor.md.
@@ -16,7 +16,7 @@
 //! - no indirect calls: generics only, no `dyn`, no function pointers;
 //! - every input is validated before a lock is taken; nothing is copied to a
 //!   guest while a lock is held;
-//! - `unsafe` lives in [`xen`] only.
+//! - `unsafe` lives in `xen` and [`nospec`] only.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(
     not(test),
@@ -30,6 +30,7 @@
 )]
 
 pub mod availheap;
+pub mod domnodestat;
 pub mod errno;
 pub mod heap;
 pub mod nospec;

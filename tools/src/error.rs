@@ -9,9 +9,12 @@
 
 use core::fmt;
 use xen_numastat_abi::{
-    XEN_SYSCTL_DEBUG_KEYS, XEN_SYSCTL_GETDOMAININFOLIST, XEN_SYSCTL_INTERFACE_VERSION,
-    XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_HEAPWALK, XEN_SYSCTL_PHYSINFO,
-    XEN_SYSCTL_READCONSOLE,
+    XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP, XEN_DOMCTL_CREATEDOMAIN,
+    XEN_DOMCTL_DESTROYDOMAIN, XEN_DOMCTL_GETDOMAININFO, XEN_DOMCTL_GETNODEAFFINITY,
+    XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_MAX_MEM, XEN_SYSCTL_DEBUG_KEYS,
+    XEN_SYSCTL_GETDOMAININFOLIST, XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_NUMAINFO,
+    XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT, XEN_SYSCTL_NUMA_HEAPWALK,
+    XEN_SYSCTL_PHYSINFO, XEN_SYSCTL_READCONSOLE,
 };
 
 /// `Result` with this crate's [`Error`].
@@ -90,7 +93,57 @@ pub fn sysctl_name(cmd: u32) -> &'static str {
         XEN_SYSCTL_NUMAINFO => "XEN_SYSCTL_numainfo",
         XEN_SYSCTL_NUMA_AVAILHEAP => "XEN_SYSCTL_numa_availheap",
         XEN_SYSCTL_NUMA_HEAPWALK => "XEN_SYSCTL_numa_heapwalk",
+        XEN_SYSCTL_NUMA_GETDOMNODESTAT => "XEN_SYSCTL_numa_getdomnodestat",
         _ => "an unknown sysctl",
+    }
+}
+
+/// The name Xen's public/domctl.h gives a domctl command.
+pub fn domctl_name(cmd: u32) -> &'static str {
+    match cmd {
+        XEN_DOMCTL_CREATEDOMAIN => "XEN_DOMCTL_createdomain",
+        XEN_DOMCTL_DESTROYDOMAIN => "XEN_DOMCTL_destroydomain",
+        XEN_DOMCTL_GETDOMAININFO => "XEN_DOMCTL_getdomaininfo",
+        XEN_DOMCTL_MAX_MEM => "XEN_DOMCTL_max_mem",
+        XEN_DOMCTL_GETNODEAFFINITY => "XEN_DOMCTL_getnodeaffinity",
+        _ => "an unknown domctl",
+    }
+}
+
+/// The name Xen's public/memory.h gives a memory_op command.
+pub fn memory_op_name(cmd: u32) -> &'static str {
+    match cmd {
+        XENMEM_DECREASE_RESERVATION => "XENMEM_decrease_reservation",
+        XENMEM_POPULATE_PHYSMAP => "XENMEM_populate_physmap",
+        _ => "an unknown memory_op",
+    }
+}
+
+/// A hypercall and its command: what failed, in Xen's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `__HYPERVISOR_sysctl` with this `XEN_SYSCTL_*` command.
+    Sysctl(u32),
+    /// `__HYPERVISOR_domctl` with this `XEN_DOMCTL_*` command.
+    Domctl(u32),
+    /// `__HYPERVISOR_memory_op` with this `XENMEM_*` command.
+    MemoryOp(u32),
+}
+
+impl Op {
+    /// The command's name in Xen's public headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sysctl(cmd) => sysctl_name(cmd),
+            Self::Domctl(cmd) => domctl_name(cmd),
+            Self::MemoryOp(cmd) => memory_op_name(cmd),
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -106,23 +159,30 @@ pub enum Error {
     Open { path: &'static str, errno: Errno },
     /// mmap of a hypercall buffer from `/dev/xen/hypercall` failed.
     Mmap { len: usize, errno: Errno },
-    /// Xen refused the sysctl with `-EACCES` before looking at the command:
-    /// `do_sysctl()` does that when `interface_version` is not its own
-    /// `XEN_SYSCTL_INTERFACE_VERSION` (xen/common/sysctl.c).
-    InterfaceVersion { cmd: u32 },
-    /// Xen refused the sysctl with `-EPERM` (XSM: the caller is not the
+    /// Xen refused a sysctl or domctl with `-EACCES` before looking at the
+    /// command: `do_sysctl()` and `do_domctl()` do that when
+    /// `interface_version` is not their own (xen/common/sysctl.c, domctl.c).
+    InterfaceVersion { op: Op },
+    /// Xen refused the call with `-EPERM` (XSM: the caller is not the
     /// control domain).
-    NotPrivileged { cmd: u32 },
+    NotPrivileged { op: Op },
     /// The hypervisor does not have a numastat op: `-ENOSYS` (stock Xen,
     /// unknown sysctl) or, for heapwalk, `-EOPNOTSUPP` (patched Xen built
     /// without `CONFIG_NUMASTAT_HEAPWALK`, patch 0002's header).
     NumastatMissing { cmd: u32, errno: Errno },
+    /// The domain asked about does not exist, or is being destroyed:
+    /// `-ESRCH` from a call on one domain.
+    NoSuchDomain { op: Op, domid: u32 },
+    /// A `memory_op` reservation call did `done` of `wanted` extents. Xen
+    /// gives no errno for this (xen/common/memory.c): the node may be out of
+    /// free pages, the domain at its `max_pages`, or gone.
+    Incomplete { op: Op, done: u64, wanted: u64 },
     /// Any other error the hypervisor returned.
-    Xen { cmd: u32, errno: Errno },
+    Xen { op: Op, errno: Errno },
     /// The caller passed an argument the wrapper cannot express on the wire.
     InvalidArgument(String),
     /// The hypervisor's answer contradicts the op's definition.
-    Protocol { cmd: u32, what: String },
+    Protocol { op: Op, what: String },
     /// A bug in this crate (e.g. a guest handle outside the call's buffers).
     Internal(String),
 }
@@ -130,14 +190,38 @@ pub enum Error {
 impl Error {
     /// Maps the errno of a failed sysctl `cmd` at once.
     pub fn from_sysctl(cmd: u32, errno: Errno) -> Self {
+        let op = Op::Sysctl(cmd);
         match errno.get() {
-            libc::EACCES => Self::InterfaceVersion { cmd },
-            libc::EPERM => Self::NotPrivileged { cmd },
+            libc::EACCES => Self::InterfaceVersion { op },
+            libc::EPERM => Self::NotPrivileged { op },
             libc::ENOSYS if is_numastat_op(cmd) => Self::NumastatMissing { cmd, errno },
             libc::EOPNOTSUPP if cmd == XEN_SYSCTL_NUMA_HEAPWALK => {
                 Self::NumastatMissing { cmd, errno }
             }
-            _ => Self::Xen { cmd, errno },
+            _ => Self::Xen { op, errno },
+        }
+    }
+
+    /// Maps the errno of a failed domctl `cmd` on `domid` at once.
+    /// `do_domctl()` answers `-ESRCH` when `domid` names no domain
+    /// (xen/common/domctl.c); createdomain looks up none.
+    pub fn from_domctl(cmd: u32, domid: u32, errno: Errno) -> Self {
+        let op = Op::Domctl(cmd);
+        match errno.get() {
+            libc::EACCES => Self::InterfaceVersion { op },
+            libc::EPERM => Self::NotPrivileged { op },
+            libc::ESRCH if cmd != XEN_DOMCTL_CREATEDOMAIN => Self::NoSuchDomain { op, domid },
+            _ => Self::Xen { op, errno },
+        }
+    }
+
+    /// Maps the errno of a failed memory_op `cmd` (the reservation calls
+    /// report most failures as a short count instead: [`Error::Incomplete`]).
+    pub fn from_memory_op(cmd: u32, errno: Errno) -> Self {
+        let op = Op::MemoryOp(cmd);
+        match errno.get() {
+            libc::EPERM => Self::NotPrivileged { op },
+            _ => Self::Xen { op, errno },
         }
     }
 
@@ -147,6 +231,7 @@ impl Error {
             Self::InterfaceVersion { .. } => Some(Errno(libc::EACCES)),
             Self::NotPrivileged { .. } => Some(Errno(libc::EPERM)),
             Self::NumastatMissing { errno, .. } => Some(*errno),
+            Self::NoSuchDomain { .. } => Some(Errno(libc::ESRCH)),
             Self::Xen { errno, .. } => Some(*errno),
             _ => None,
         }
@@ -173,6 +258,11 @@ impl Error {
             } => "boot a Xen built with the numastat patches and CONFIG_NUMASTAT_HEAPWALK=y",
             Self::NumastatMissing { .. } => {
                 "boot a Xen 4.17 built with the xen-numastat patch series"
+            }
+            Self::NoSuchDomain { .. } => "list domains with `xen-numastat -d all`",
+            Self::Incomplete { .. } => {
+                "check the node's free pages (`xen-numastat -H`), the domain's \
+                 max_mem, and the hypervisor log (xl dmesg)"
             }
             Self::Xen { errno, .. } if is_argument_errno(*errno) => {
                 "check that the hypervisor and these tools come from the same \
@@ -204,7 +294,10 @@ pub fn is_argument_errno(errno: Errno) -> bool {
 }
 
 fn is_numastat_op(cmd: u32) -> bool {
-    cmd == XEN_SYSCTL_NUMA_AVAILHEAP || cmd == XEN_SYSCTL_NUMA_HEAPWALK
+    matches!(
+        cmd,
+        XEN_SYSCTL_NUMA_AVAILHEAP | XEN_SYSCTL_NUMA_HEAPWALK | XEN_SYSCTL_NUMA_GETDOMNODESTAT
+    )
 }
 
 impl fmt::Display for Error {
@@ -223,16 +316,20 @@ impl fmt::Display for Error {
                 f,
                 "cannot map a {len}-byte hypercall buffer from /dev/xen/hypercall, {errno}"
             ),
-            Self::InterfaceVersion { cmd } => write!(
+            Self::InterfaceVersion { op } => {
+                let (kind, version) = match op {
+                    Op::Domctl(_) => ("domctl", XEN_DOMCTL_INTERFACE_VERSION),
+                    _ => ("sysctl", XEN_SYSCTL_INTERFACE_VERSION),
+                };
+                write!(
+                    f,
+                    "the hypervisor refused {op} (EACCES): it does not speak \
+                     {kind} interface version {version:#x}"
+                )
+            }
+            Self::NotPrivileged { op } => write!(
                 f,
-                "the hypervisor refused {} (EACCES): it does not speak sysctl \
-                 interface version {XEN_SYSCTL_INTERFACE_VERSION:#x}",
-                sysctl_name(*cmd)
-            ),
-            Self::NotPrivileged { cmd } => write!(
-                f,
-                "the hypervisor refused {} (EPERM): this domain is not privileged",
-                sysctl_name(*cmd)
+                "the hypervisor refused {op} (EPERM): this domain is not privileged"
             ),
             Self::NumastatMissing { cmd, errno } => write!(
                 f,
@@ -240,24 +337,19 @@ impl fmt::Display for Error {
                 sysctl_name(*cmd),
                 errno.name().unwrap_or("?")
             ),
-            Self::Xen { cmd, errno } if is_argument_errno(*errno) => write!(
-                f,
-                "the hypervisor rejected the arguments of {} with {errno}",
-                sysctl_name(*cmd)
-            ),
-            Self::Xen { cmd, errno } => {
-                write!(
-                    f,
-                    "{} failed in the hypervisor with {errno}",
-                    sysctl_name(*cmd)
-                )
+            Self::NoSuchDomain { domid, .. } => write!(f, "no domain {domid}"),
+            Self::Incomplete { op, done, wanted } => {
+                write!(f, "{op} did {done} of {wanted} extents")
             }
-            Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
-            Self::Protocol { cmd, what } => write!(
+            Self::Xen { op, errno } if is_argument_errno(*errno) => write!(
                 f,
-                "the hypervisor's answer to {} is inconsistent: {what}",
-                sysctl_name(*cmd)
+                "the hypervisor rejected the arguments of {op} with {errno}"
             ),
+            Self::Xen { op, errno } => write!(f, "{op} failed in the hypervisor with {errno}"),
+            Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Self::Protocol { op, what } => {
+                write!(f, "the hypervisor's answer to {op} is inconsistent: {what}")
+            }
             Self::Internal(what) => write!(f, "internal error: {what}"),
         }
     }
@@ -308,24 +400,75 @@ mod tests {
         assert_eq!(
             Error::from_sysctl(XEN_SYSCTL_PHYSINFO, Errno::new(libc::ENOSYS)),
             Error::Xen {
-                cmd: XEN_SYSCTL_PHYSINFO,
+                op: Op::Sysctl(XEN_SYSCTL_PHYSINFO),
                 errno: Errno::new(libc::ENOSYS)
             }
         );
         assert_eq!(
             Error::from_sysctl(avail, Errno::new(libc::EACCES)),
-            Error::InterfaceVersion { cmd: avail }
+            Error::InterfaceVersion {
+                op: Op::Sysctl(avail)
+            }
         );
         assert_eq!(
             Error::from_sysctl(avail, Errno::new(libc::EPERM)),
-            Error::NotPrivileged { cmd: avail }
+            Error::NotPrivileged {
+                op: Op::Sysctl(avail)
+            }
         );
+        // getdomnodestat is a numastat op too: stock Xen's ENOSYS.
+        assert!(matches!(
+            Error::from_sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT, enosys),
+            Error::NumastatMissing { .. }
+        ));
         let e = Error::from_sysctl(avail, Errno::new(libc::EINVAL));
         assert_eq!(e.xen_errno(), Some(Errno::new(22)));
         assert_eq!(
             e.to_string(),
             "the hypervisor rejected the arguments of XEN_SYSCTL_numa_availheap \
              with EINVAL (Invalid argument)"
+        );
+    }
+
+    #[test]
+    fn domctl_and_memory_op_errnos() {
+        let info = XEN_DOMCTL_GETDOMAININFO;
+        let gone = Error::from_domctl(info, 7, Errno::new(libc::ESRCH));
+        assert_eq!(
+            gone,
+            Error::NoSuchDomain {
+                op: Op::Domctl(info),
+                domid: 7
+            }
+        );
+        assert_eq!(gone.xen_errno(), Some(Errno::new(libc::ESRCH)));
+        assert_eq!(gone.to_string(), "no domain 7");
+        assert_eq!(gone.hint(), "list domains with `xen-numastat -d all`");
+        // createdomain looks up no domain: ESRCH is just an error there.
+        assert!(matches!(
+            Error::from_domctl(XEN_DOMCTL_CREATEDOMAIN, 0, Errno::new(libc::ESRCH)),
+            Error::Xen { .. }
+        ));
+        let v = Error::from_domctl(info, 0, Errno::new(libc::EACCES));
+        assert_eq!(
+            v.to_string(),
+            "the hypervisor refused XEN_DOMCTL_getdomaininfo (EACCES): it does \
+             not speak domctl interface version 0x15"
+        );
+        let short = Error::Incomplete {
+            op: Op::MemoryOp(XENMEM_POPULATE_PHYSMAP),
+            done: 3,
+            wanted: 4096,
+        };
+        assert_eq!(
+            short.to_string(),
+            "XENMEM_populate_physmap did 3 of 4096 extents"
+        );
+        assert_eq!(short.xen_errno(), None);
+        assert_eq!(
+            Error::from_memory_op(XENMEM_DECREASE_RESERVATION, Errno::new(libc::EFAULT))
+                .to_string(),
+            "XENMEM_decrease_reservation failed in the hypervisor with EFAULT (Bad address)"
         );
     }
 

@@ -6,7 +6,7 @@
 //! offline node's row is `XEN_NUMA_NODE_OFFLINE`.
 #![forbid(unsafe_code)]
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Op, Result};
 use xen_numastat_abi::{NR_ZONES, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_NUMA_AVAILHEAP};
 
 /// One row of the matrix: a node id and its free pages per column, or
@@ -26,7 +26,7 @@ pub struct HeapCounts {
 
 fn protocol(what: String) -> Error {
     Error::Protocol {
-        cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+        op: Op::Sysctl(XEN_SYSCTL_NUMA_AVAILHEAP),
         what,
     }
 }

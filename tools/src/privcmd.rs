@@ -20,9 +20,14 @@ use core::ptr::{self, NonNull};
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use xen_numastat_abi::{
-    SysctlPayload, XenSysctl, XenSysctlDebugKeys, XenSysctlMeminfo, XenSysctlNumaAvailheap,
-    XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole,
-    HYPERVISOR_SYSCTL, XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_PAYLOAD_SIZE,
+    DomId, DomctlPayload, SysctlPayload, XenArchDomainconfig, XenDomctl, XenDomctlCreatedomain,
+    XenDomctlDestroydomain, XenDomctlGetdomaininfo, XenDomctlMaxMem, XenDomctlNodeaffinity,
+    XenMemoryReservation, XenNumaNodePages, XenSysctl, XenSysctlDebugKeys,
+    XenSysctlGetdomaininfolist, XenSysctlMeminfo, XenSysctlNumaAvailheap,
+    XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo,
+    XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP, HYPERVISOR_SYSCTL,
+    XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_PAYLOAD_SIZE, XEN_SYSCTL_INTERFACE_VERSION,
+    XEN_SYSCTL_PAYLOAD_SIZE,
 };
 
 /// The privcmd device: hypercalls.
@@ -92,6 +97,36 @@ unsafe impl Pod for XenSysctlNumaAvailheap {}
 // SAFETY: repr(C) { u32, u32, u64, u64, u64 }: 32 bytes (asserted in abi),
 // no implicit padding; integers only.
 unsafe impl Pod for XenSysctlNumaHeapwalk {}
+// SAFETY: repr(C) { u64, u64, u64 }: 24 bytes; integers only.
+unsafe impl Pod for XenNumaNodePages {}
+// SAFETY: repr(C) { u32, i32, u64, u32, u32, 3 x u64, 3 x u64, u32, u32,
+// { u32, u32, u64, u64 } }: 104 bytes = sum of fields (asserted in abi);
+// integers only.
+unsafe impl Pod for XenSysctlNumaGetdomnodestat {}
+// SAFETY: repr(C) { u16, u16 (explicit pad), u32, u64, u32, u32 (explicit
+// pad) }: 24 bytes (asserted in abi); integers only.
+unsafe impl Pod for XenSysctlGetdomaininfolist {}
+// SAFETY: repr(C) { u32, u32, u16, [u16; 3], [u64; 16] }: 144 bytes =
+// sum of fields (asserted in abi); integers only.
+unsafe impl Pod for XenDomctl {}
+// SAFETY: repr(C) { u32, u32 }: 8 bytes; integers only.
+unsafe impl Pod for XenArchDomainconfig {}
+// SAFETY: repr(C) { u32, [u8; 16], 8 x u32/i32, { u32, u32 } }: 64 bytes =
+// sum of fields (asserted in abi); integers only.
+unsafe impl Pod for XenDomctlCreatedomain {}
+// SAFETY: repr(C) { u16, u16, u32, 7 x u64, 3 x u32, [u8; 16], u32, u8,
+// [u8; 7], { u32, u32 } }: 112 bytes = sum of fields (asserted in abi);
+// integers only.
+unsafe impl Pod for XenDomctlGetdomaininfo {}
+// SAFETY: repr(C) { u64 }; an integer.
+unsafe impl Pod for XenDomctlMaxMem {}
+// SAFETY: repr(C) {}: no bytes at all.
+unsafe impl Pod for XenDomctlDestroydomain {}
+// SAFETY: repr(C) { { u64, u32, u32 (explicit pad) } }: 16 bytes; integers.
+unsafe impl Pod for XenDomctlNodeaffinity {}
+// SAFETY: repr(C) { u64, u64, u32, u32, u16, [u16; 3] (explicit pad) }:
+// 32 bytes (asserted in abi); integers only.
+unsafe impl Pod for XenMemoryReservation {}
 
 /// A range of guest memory Xen may access for a call: `len` bytes at the
 /// guest handle `addr` (0: a NULL handle, not accessed).
@@ -179,6 +214,56 @@ unsafe impl SysctlArgs for XenSysctlNumaAvailheap {
             GuestRange::new(self.counts, u64::from(self.nr_counts) * 8),
             GuestRange::NONE,
         ]
+    }
+}
+
+// SAFETY: getdomnodestat writes at most `nr_nodes` (IN) entries at `nodes`
+// and fails with -ENOBUFS when they do not fit (abi/src/numastat.rs).
+unsafe impl SysctlArgs for XenSysctlNumaGetdomnodestat {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        let len = u64::from(self.nr_nodes) * size_of::<XenNumaNodePages>() as u64;
+        [GuestRange::new(self.nodes, len), GuestRange::NONE]
+    }
+}
+
+// SAFETY: sysctl.c writes at most `max_domains` entries at `buffer`.
+unsafe impl SysctlArgs for XenSysctlGetdomaininfolist {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        let len = u64::from(self.max_domains) * size_of::<XenDomctlGetdomaininfo>() as u64;
+        [GuestRange::new(self.buffer, len), GuestRange::NONE]
+    }
+}
+
+/// A domctl payload whose guest handles [`Privcmd::domctl`] can check.
+///
+/// # Safety
+///
+/// As for [`SysctlArgs`]: [`DomctlArgs::guest_ranges`] must name every
+/// guest memory range Xen reads or writes for this payload
+/// (public/domctl.h), at least as large as Xen's access.
+pub unsafe trait DomctlArgs: DomctlPayload + Pod {
+    /// The ranges behind the payload's guest handles (unused slots: NULL).
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [GuestRange::NONE; 2]
+    }
+}
+
+// SAFETY: createdomain, getdomaininfo, max_mem and destroydomain have no
+// guest handle.
+unsafe impl DomctlArgs for XenDomctlCreatedomain {}
+// SAFETY: as above.
+unsafe impl DomctlArgs for XenDomctlGetdomaininfo {}
+// SAFETY: as above.
+unsafe impl DomctlArgs for XenDomctlMaxMem {}
+// SAFETY: as above.
+unsafe impl DomctlArgs for XenDomctlDestroydomain {}
+
+// SAFETY: bitmap_to_xenctl_bitmap() (xen/common/bitmap.c) writes
+// `(nr_bits + 7) / 8` bytes at `bitmap`.
+unsafe impl DomctlArgs for XenDomctlNodeaffinity {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        let len = u64::from(self.nodemap.nr_bits).div_ceil(8);
+        [GuestRange::new(self.nodemap.bitmap, len), GuestRange::NONE]
     }
 }
 
@@ -372,6 +457,25 @@ impl Privcmd {
         }
     }
 
+    /// Fails with [`Error::Internal`] unless each non-NULL range lies in
+    /// one of `bufs`.
+    fn check_ranges(
+        what: crate::Op,
+        ranges: [GuestRange; 2],
+        bufs: &[&mut HypercallBuf],
+    ) -> Result<()> {
+        for range in ranges {
+            if range.addr != 0 && !bufs.iter().any(|b| b.covers(range)) {
+                return Err(Error::Internal(format!(
+                    "a guest handle of {what} ({} bytes at {:#x}) is outside the \
+                     call's hypercall buffers",
+                    range.len, range.addr
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// `XEN_SYSCTL_*`: wraps `payload` in a `struct xen_sysctl` (cmd,
     /// interface version 0x15) in a hypercall buffer, issues
     /// `__HYPERVISOR_sysctl`, and copies the payload back into `payload`
@@ -387,17 +491,7 @@ impl Privcmd {
         bufs: &mut [&mut HypercallBuf],
     ) -> Result<()> {
         const { assert!(size_of::<P>() <= XEN_SYSCTL_PAYLOAD_SIZE) };
-        for range in payload.guest_ranges() {
-            if range.addr != 0 && !bufs.iter().any(|b| b.covers(range)) {
-                return Err(Error::Internal(format!(
-                    "a guest handle of {} ({} bytes at {:#x}) is outside the \
-                     call's hypercall buffers",
-                    crate::error::sysctl_name(P::CMD),
-                    range.len,
-                    range.addr
-                )));
-            }
-        }
+        Self::check_ranges(crate::Op::Sysctl(P::CMD), payload.guest_ranges(), bufs)?;
         let mut envelope = self.alloc(size_of::<XenSysctl>())?;
         let head = XenSysctl {
             cmd: P::CMD,
@@ -413,6 +507,83 @@ impl Privcmd {
         let rc = unsafe { self.hypercall(HYPERVISOR_SYSCTL, [envelope.handle(), 0, 0, 0, 0]) };
         *payload = envelope.read_one(offset_of!(XenSysctl, u))?;
         rc.map(drop).map_err(|e| Error::from_sysctl(P::CMD, e))
+    }
+
+    /// `XEN_DOMCTL_*` on `domain`: wraps `payload` in a `struct xen_domctl`
+    /// (cmd, interface version 0x15, domain) in a hypercall buffer, issues
+    /// `__HYPERVISOR_domctl`, copies the payload back into `payload`
+    /// whatever the outcome, and returns the envelope's `domain` as Xen
+    /// left it (createdomain: the new domain's id).
+    ///
+    /// Guest handles are checked against `bufs` as in [`Privcmd::sysctl`].
+    pub fn domctl<P: DomctlArgs>(
+        &self,
+        domain: DomId,
+        payload: &mut P,
+        bufs: &mut [&mut HypercallBuf],
+    ) -> Result<DomId> {
+        const { assert!(size_of::<P>() <= XEN_DOMCTL_PAYLOAD_SIZE) };
+        Self::check_ranges(crate::Op::Domctl(P::CMD), payload.guest_ranges(), bufs)?;
+        let mut envelope = self.alloc(size_of::<XenDomctl>())?;
+        let head = XenDomctl {
+            cmd: P::CMD,
+            interface_version: XEN_DOMCTL_INTERFACE_VERSION,
+            domain,
+            _pad: [0; 3],
+            u: [0; XEN_DOMCTL_PAYLOAD_SIZE / 8],
+        };
+        envelope.write(0, &[head])?;
+        envelope.write(offset_of!(XenDomctl, u), core::slice::from_ref(payload))?;
+        // SAFETY: as in sysctl: Xen touches the envelope and the ranges
+        // DomctlArgs names, checked to lie in `bufs`, borrowed for the call.
+        let rc = unsafe { self.hypercall(HYPERVISOR_DOMCTL, [envelope.handle(), 0, 0, 0, 0]) };
+        *payload = envelope.read_one(offset_of!(XenDomctl, u))?;
+        let out: XenDomctl = envelope.read_one(0)?;
+        rc.map(|_| out.domain)
+            .map_err(|e| Error::from_domctl(P::CMD, u32::from(domain), e))
+    }
+
+    /// `__HYPERVISOR_memory_op` with a reservation command
+    /// (`XENMEM_populate_physmap`, `XENMEM_decrease_reservation`): copies
+    /// `reservation` into a hypercall buffer and returns the number of
+    /// extents Xen did (it reads, and for populate_physmap of a PV domain
+    /// writes, `nr_extents` `xen_pfn_t`s at `extent_start`, which must lie
+    /// in `extents`).
+    pub fn memory_op(
+        &self,
+        cmd: u32,
+        reservation: &XenMemoryReservation,
+        extents: &mut HypercallBuf,
+    ) -> Result<u64> {
+        let op = crate::Op::MemoryOp(cmd);
+        let list = GuestRange::new(
+            reservation.extent_start,
+            reservation.nr_extents.saturating_mul(8),
+        );
+        if reservation.nr_extents > 0 && (list.addr == 0 || !extents.covers(list)) {
+            return Err(Error::Internal(format!(
+                "the extent list of {op} ({} bytes at {:#x}) is outside its \
+                 hypercall buffer",
+                list.len, list.addr
+            )));
+        }
+        let mut arg = self.alloc(size_of::<XenMemoryReservation>())?;
+        arg.write(0, core::slice::from_ref(reservation))?;
+        // SAFETY: Xen reads the reservation (in `arg`, owned here) and reads
+        // or writes the `nr_extents` entries at `extent_start`, checked to
+        // lie in `extents`, which is borrowed mutably for the call.
+        let rc = unsafe {
+            self.hypercall(
+                HYPERVISOR_MEMORY_OP,
+                [u64::from(cmd), arg.handle(), 0, 0, 0],
+            )
+        };
+        match rc {
+            Ok(done) => {
+                u64::try_from(done).map_err(|_| Error::Internal(format!("{op} returned {done}")))
+            }
+            Err(e) => Err(Error::from_memory_op(cmd, e)),
+        }
     }
 }
 
@@ -546,11 +717,98 @@ mod tests {
         assert_eq!(
             p.sysctl(&mut ah, &mut [&mut counts]),
             Err(Error::Xen {
-                cmd: xen_numastat_abi::XEN_SYSCTL_NUMA_AVAILHEAP,
+                op: crate::Op::Sysctl(xen_numastat_abi::XEN_SYSCTL_NUMA_AVAILHEAP),
                 errno: Errno::new(libc::ENOTTY)
             })
         );
         assert_eq!(ah, inside);
+    }
+
+    #[test]
+    fn domain_call_ranges_cover_what_xen_touches() {
+        let ds = XenSysctlNumaGetdomnodestat {
+            nodes: 0x4000,
+            nr_nodes: 3,
+            ..Default::default()
+        };
+        assert_eq!(ds.guest_ranges()[0], GuestRange::new(0x4000, 72));
+        let dl = XenSysctlGetdomaininfolist {
+            buffer: 0x5000,
+            max_domains: 2,
+            ..Default::default()
+        };
+        assert_eq!(dl.guest_ranges()[0], GuestRange::new(0x5000, 224));
+        let na = XenDomctlNodeaffinity {
+            nodemap: xen_numastat_abi::XenctlBitmap {
+                bitmap: 0x6000,
+                nr_bits: 65,
+                _pad: 0,
+            },
+        };
+        assert_eq!(na.guest_ranges()[0], GuestRange::new(0x6000, 9));
+        assert_eq!(
+            XenDomctlMaxMem::default().guest_ranges(),
+            [GuestRange::NONE; 2]
+        );
+    }
+
+    #[test]
+    fn domctl_and_memory_op_refuse_handles_outside_their_buffers() {
+        let p = stand_in();
+        let mut map = p.alloc(8).unwrap();
+        let mut na = XenDomctlNodeaffinity {
+            nodemap: xen_numastat_abi::XenctlBitmap {
+                bitmap: map.handle(),
+                nr_bits: 64,
+                _pad: 0,
+            },
+        };
+        assert!(matches!(
+            p.domctl(1, &mut na, &mut []),
+            Err(Error::Internal(_))
+        ));
+        // Lent: the ioctl is made (ENOTTY from /dev/null), as domctl 69.
+        assert_eq!(
+            p.domctl(1, &mut na, &mut [&mut map]),
+            Err(Error::Xen {
+                op: crate::Op::Domctl(xen_numastat_abi::XEN_DOMCTL_GETNODEAFFINITY),
+                errno: Errno::new(libc::ENOTTY)
+            })
+        );
+        let mut extents = p.alloc(PAGE_SIZE).unwrap();
+        let r = XenMemoryReservation {
+            extent_start: extents.handle(),
+            nr_extents: 512,
+            ..Default::default()
+        };
+        let cmd = xen_numastat_abi::XENMEM_POPULATE_PHYSMAP;
+        assert_eq!(
+            p.memory_op(cmd, &r, &mut extents),
+            Err(Error::Xen {
+                op: crate::Op::MemoryOp(cmd),
+                errno: Errno::new(libc::ENOTTY)
+            })
+        );
+        // One extent past the buffer, or a NULL list: refused before the call.
+        for bad in [
+            XenMemoryReservation {
+                nr_extents: 513,
+                ..r
+            },
+            XenMemoryReservation {
+                extent_start: 0,
+                ..r
+            },
+            XenMemoryReservation {
+                nr_extents: u64::MAX,
+                ..r
+            },
+        ] {
+            assert!(matches!(
+                p.memory_op(cmd, &bad, &mut extents),
+                Err(Error::Internal(_))
+            ));
+        }
     }
 
     #[test]

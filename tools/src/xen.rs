@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! Safe wrappers, one method per sysctl. Buffers a sysctl points to are
-//! hypercall buffers sized here; the answers come back as plain structs.
+//! Safe wrappers, one method per call (sysctl, domctl, memory_op). Buffers
+//! a call points to are hypercall buffers sized here; the answers come back
+//! as plain structs.
 #![forbid(unsafe_code)]
 
-use crate::error::{Error, Result};
+use crate::domain::{DomNodeStat, DomainSel};
+use crate::error::{Error, Op, Result};
 use crate::heap::HeapCounts;
-use crate::privcmd::{HypercallBuf, Privcmd, SysctlArgs};
+use crate::privcmd::{DomctlArgs, HypercallBuf, Privcmd, SysctlArgs};
 use core::mem::size_of;
 use xen_numastat_abi::{
-    XenSysctlDebugKeys, XenSysctlMeminfo, XenSysctlNumaAvailheap, XenSysctlNumaHeapwalk,
-    XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole, MAX_NUMNODES, NR_ZONES,
-    XEN_INVALID_MEM_SZ, XEN_NUMA_ANY, XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP,
+    DomId, XenDomctlCreatedomain, XenDomctlDestroydomain, XenDomctlGetdomaininfo, XenDomctlMaxMem,
+    XenDomctlNodeaffinity, XenMemoryReservation, XenNumaNodePages, XenSysctlDebugKeys,
+    XenSysctlGetdomaininfolist, XenSysctlMeminfo, XenSysctlNumaAvailheap,
+    XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo,
+    XenSysctlReadconsole, XenctlBitmap, DOMID_FIRST_RESERVED, MAX_NUMNODES, NR_ZONES,
+    XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP, XEN_DOMCTL_DESTROYDOMAIN,
+    XEN_DOMCTL_GETDOMAININFO, XEN_INVALID_MEM_SZ, XEN_NUMA_ANY, XEN_SYSCTL_GETDOMAININFOLIST,
+    XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
 /// Bytes asked of the console ring per `readconsole` call.
@@ -25,6 +32,18 @@ const NUMAINFO_MAX_NODES: u32 = 1024;
 
 /// Largest `nr_counts` accepted from availheap's `-ENOBUFS` answer.
 const AVAILHEAP_MAX_COUNTS: u32 = 1 << 20;
+
+/// Domains asked for per `getdomaininfolist` call (112 bytes each: two
+/// pages of buffer).
+const DOMAININFO_BATCH: u32 = 64;
+
+/// Extents per `memory_op` reservation call (a 32 KiB extent list). Xen
+/// preempts long calls itself; chunks keep the buffer small.
+pub const MEMORY_OP_CHUNK: usize = 4096;
+
+/// destroydomain calls [`Xen::destroy_domain`] makes at most while Xen says
+/// "again".
+const DESTROY_MAX_CALLS: u32 = 1000;
 
 /// Whether a numainfo entry is an offline node id: sysctl.c stores
 /// `XEN_INVALID_MEM_SZ` (`~0U`) in the u64 `memsize`, i.e. `0xffffffff`;
@@ -102,7 +121,7 @@ impl Availheap {
         };
         let fail = |what| {
             Err(Error::Protocol {
-                cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+                op: Op::Sysctl(XEN_SYSCTL_NUMA_AVAILHEAP),
                 what,
             })
         };
@@ -176,7 +195,7 @@ impl Xen {
         let n = self.sysctl(&XenSysctlNumainfo::default())?.num_nodes;
         if n == 0 || n > NUMAINFO_MAX_NODES {
             return Err(Error::Protocol {
-                cmd: XEN_SYSCTL_NUMAINFO,
+                op: Op::Sysctl(XEN_SYSCTL_NUMAINFO),
                 what: format!("num_nodes is {n}"),
             });
         }
@@ -300,7 +319,7 @@ impl Xen {
                 None => None,
                 Some(_) if ah.nr_counts > capacity => {
                     return Err(Error::Protocol {
-                        cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+                        op: Op::Sysctl(XEN_SYSCTL_NUMA_AVAILHEAP),
                         what: format!(
                             "success with nr_counts {} > capacity {capacity}",
                             ah.nr_counts
@@ -324,7 +343,7 @@ impl Xen {
             });
         }
         Err(Error::Protocol {
-            cmd: XEN_SYSCTL_NUMA_AVAILHEAP,
+            op: Op::Sysctl(XEN_SYSCTL_NUMA_AVAILHEAP),
             what: "-ENOBUFS after growing the buffer three times".into(),
         })
     }
@@ -339,6 +358,275 @@ impl Xen {
             zone,
             ..Default::default()
         })
+    }
+
+    /// `XEN_SYSCTL_numa_getdomnodestat`: how many pages of `domain` (or,
+    /// with [`DomainSel::Free`], how many free pages) sit on `node` (`None`:
+    /// every online node), per list, and with `want_nodes` per node id, all
+    /// from one walk in one hypercall (Xen continues it internally).
+    ///
+    /// Exactly one hypercall: the nodes buffer holds `MAX_NUMNODES` entries,
+    /// more than any node id Xen can report, so `-ENOBUFS` is a protocol
+    /// error here rather than a reason to call again. `-ESRCH` (no such
+    /// domain, or it is dying) is [`Error::NoSuchDomain`]; a Xen without the
+    /// op answers [`Error::NumastatMissing`].
+    pub fn numa_getdomnodestat(
+        &self,
+        domain: DomainSel,
+        node: Option<u32>,
+        want_nodes: bool,
+    ) -> Result<DomNodeStat> {
+        let node_in = wire_index("node", node)?;
+        let capacity: u32 = match (want_nodes, node) {
+            (false, _) => 0,
+            (true, Some(_)) => 1,
+            (true, None) => MAX_NUMNODES as u32,
+        };
+        let mut buf = if want_nodes {
+            Some(
+                self.privcmd
+                    .alloc(capacity as usize * size_of::<XenNumaNodePages>())?,
+            )
+        } else {
+            None
+        };
+        let mut ds = XenSysctlNumaGetdomnodestat {
+            domain: domain.wire(),
+            node: node_in,
+            nodes: buf.as_ref().map_or(0, HypercallBuf::handle),
+            nr_nodes: capacity,
+            ..Default::default()
+        };
+        let mut bufs: Vec<&mut HypercallBuf> = buf.iter_mut().collect();
+        match self.privcmd.sysctl(&mut ds, &mut bufs) {
+            Ok(()) => {}
+            Err(Error::Xen { op, errno }) if errno.get() == libc::ESRCH => {
+                return Err(match domain {
+                    DomainSel::Domain(d) => Error::NoSuchDomain {
+                        op,
+                        domid: u32::from(d),
+                    },
+                    DomainSel::Free => Error::Xen { op, errno },
+                });
+            }
+            Err(Error::Xen { errno, .. }) if want_nodes && errno.get() == libc::ENOBUFS => {
+                return Err(Error::Protocol {
+                    op: Op::Sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT),
+                    what: format!(
+                        "-ENOBUFS for {capacity} node entries (asked for {})",
+                        ds.nr_nodes
+                    ),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        let raw = match &buf {
+            None => None,
+            Some(_) if ds.nr_nodes > capacity => {
+                return Err(Error::Protocol {
+                    op: Op::Sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT),
+                    what: format!(
+                        "success with nr_nodes {} > capacity {capacity}",
+                        ds.nr_nodes
+                    ),
+                })
+            }
+            Some(b) => Some(b.read::<XenNumaNodePages>(0, ds.nr_nodes as usize)?),
+        };
+        DomNodeStat::from_raw(domain, node, &ds, raw.as_deref())
+    }
+
+    /// A domctl whose payload has no guest handle (or only NULL ones), on
+    /// `domain` (hypercall 36, `XEN_DOMCTL_INTERFACE_VERSION`). Updates
+    /// `payload` in place, even when Xen fails, and returns the envelope's
+    /// `domain` as Xen left it (createdomain: the new domain's id).
+    pub fn domctl<P: DomctlArgs>(&self, domain: DomId, payload: &mut P) -> Result<DomId> {
+        self.privcmd.domctl(domain, payload, &mut [])
+    }
+
+    /// `XEN_DOMCTL_createdomain`: a new domain with the next free id, paused
+    /// and without memory. Returns its id.
+    pub fn create_domain(&self, config: &XenDomctlCreatedomain) -> Result<DomId> {
+        let mut c = *config;
+        self.domctl(0, &mut c)
+    }
+
+    /// `XEN_DOMCTL_max_mem`: the most memory `domid` may own, in KiB.
+    pub fn set_max_mem(&self, domid: DomId, max_memkb: u64) -> Result<()> {
+        self.domctl(domid, &mut XenDomctlMaxMem { max_memkb })
+            .map(drop)
+    }
+
+    /// `XEN_DOMCTL_destroydomain`: kills `domid` and frees its memory. Xen
+    /// continues a long teardown itself (`-ERESTART` becomes a hypercall
+    /// continuation in do_domctl()); should the driver still report
+    /// `EAGAIN` or `ERESTART`, the call is repeated.
+    pub fn destroy_domain(&self, domid: DomId) -> Result<()> {
+        for _ in 0..DESTROY_MAX_CALLS {
+            match self.domctl(domid, &mut XenDomctlDestroydomain {}) {
+                Err(Error::Xen { errno, .. })
+                    if errno.get() == libc::EAGAIN || errno.get() == libc::ERESTART => {}
+                other => return other.map(drop),
+            }
+        }
+        Err(Error::Protocol {
+            op: Op::Domctl(XEN_DOMCTL_DESTROYDOMAIN),
+            what: format!("still busy after {DESTROY_MAX_CALLS} calls"),
+        })
+    }
+
+    /// `XEN_DOMCTL_getdomaininfo` of `domid`. Xen answers with the first
+    /// domain whose id is `>= domid` (xen/common/domctl.c); another id than
+    /// `domid` means there is no such domain.
+    pub fn getdomaininfo(&self, domid: DomId) -> Result<XenDomctlGetdomaininfo> {
+        let mut info = XenDomctlGetdomaininfo::default();
+        self.domctl(domid, &mut info)?;
+        if info.domain != domid {
+            return Err(Error::NoSuchDomain {
+                op: Op::Domctl(XEN_DOMCTL_GETDOMAININFO),
+                domid: u32::from(domid),
+            });
+        }
+        Ok(info)
+    }
+
+    /// `XEN_DOMCTL_getnodeaffinity`: the nodes `domid`'s memory is meant to
+    /// come from (`d->node_affinity`), ascending.
+    pub fn getnodeaffinity(&self, domid: DomId) -> Result<Vec<u32>> {
+        let bytes = MAX_NUMNODES.div_ceil(8);
+        let mut buf = self.privcmd.alloc(bytes)?;
+        let mut na = XenDomctlNodeaffinity {
+            nodemap: XenctlBitmap {
+                bitmap: buf.handle(),
+                nr_bits: MAX_NUMNODES as u32,
+                _pad: 0,
+            },
+        };
+        self.privcmd.domctl(domid, &mut na, &mut [&mut buf])?;
+        let map = buf.read::<u8>(0, bytes)?;
+        Ok((0..MAX_NUMNODES as u32)
+            .filter(|&n| {
+                map.get((n / 8) as usize)
+                    .is_some_and(|b| b & (1 << (n % 8)) != 0)
+            })
+            .collect())
+    }
+
+    /// `XEN_SYSCTL_getdomaininfolist`: every domain, in id order, asked for
+    /// [`DOMAININFO_BATCH`] at a time from the id after the last one seen.
+    /// Domains can come and go between two batches; each entry is as Xen
+    /// saw it when it was read.
+    pub fn getdomaininfolist(&self) -> Result<Vec<XenDomctlGetdomaininfo>> {
+        let protocol = |what| Error::Protocol {
+            op: Op::Sysctl(XEN_SYSCTL_GETDOMAININFOLIST),
+            what,
+        };
+        let batch = DOMAININFO_BATCH as usize;
+        let mut buf = self
+            .privcmd
+            .alloc(batch * size_of::<XenDomctlGetdomaininfo>())?;
+        let mut all: Vec<XenDomctlGetdomaininfo> = Vec::new();
+        let mut first: u32 = 0;
+        while first < DOMID_FIRST_RESERVED {
+            let mut dl = XenSysctlGetdomaininfolist {
+                first_domain: first as DomId,
+                max_domains: DOMAININFO_BATCH,
+                buffer: buf.handle(),
+                ..Default::default()
+            };
+            self.privcmd.sysctl(&mut dl, &mut [&mut buf])?;
+            let n = dl.num_domains as usize;
+            if n > batch {
+                return Err(protocol(format!("num_domains {n} > max_domains {batch}")));
+            }
+            let got = buf.read::<XenDomctlGetdomaininfo>(0, n)?;
+            for info in &got {
+                if u32::from(info.domain) < first {
+                    return Err(protocol(format!(
+                        "domain {} when asked for ids from {first}",
+                        info.domain
+                    )));
+                }
+                first = u32::from(info.domain) + 1;
+            }
+            all.extend(got);
+            if n < batch {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// `XENMEM_populate_physmap` for `domid`: one page (extent order 0) at
+    /// each GPFN of `gpfns`, with `mem_flags` (`XENMEMF_exact_node(n)` to
+    /// insist on node `n`), [`MEMORY_OP_CHUNK`] pages per call. Returns what
+    /// Xen left in the extent list: for a PV domain the MFN of each page
+    /// (Xen writes it back), for a translated one the GPFNs as given.
+    ///
+    /// Fewer pages than asked is [`Error::Incomplete`]; the pages already
+    /// placed stay with the domain.
+    pub fn populate_physmap(
+        &self,
+        domid: DomId,
+        mem_flags: u32,
+        gpfns: &[u64],
+    ) -> Result<Vec<u64>> {
+        let mut frames = Vec::with_capacity(gpfns.len());
+        self.reservation(
+            XENMEM_POPULATE_PHYSMAP,
+            domid,
+            mem_flags,
+            gpfns,
+            Some(&mut frames),
+        )?;
+        Ok(frames)
+    }
+
+    /// `XENMEM_decrease_reservation` for `domid`: frees the pages whose
+    /// GMFNs are `gmfns` (for a PV domain, MFNs), [`MEMORY_OP_CHUNK`] per
+    /// call. Fewer than asked is [`Error::Incomplete`] (`done` says how
+    /// many of the first were freed).
+    pub fn decrease_reservation(&self, domid: DomId, gmfns: &[u64]) -> Result<()> {
+        self.reservation(XENMEM_DECREASE_RESERVATION, domid, 0, gmfns, None)
+    }
+
+    fn reservation(
+        &self,
+        cmd: u32,
+        domid: DomId,
+        mem_flags: u32,
+        list: &[u64],
+        mut out: Option<&mut Vec<u64>>,
+    ) -> Result<()> {
+        let mut buf = self
+            .privcmd
+            .alloc(MEMORY_OP_CHUNK.min(list.len().max(1)) * 8)?;
+        let mut done_total: u64 = 0;
+        for chunk in list.chunks(MEMORY_OP_CHUNK) {
+            buf.write(0, chunk)?;
+            let r = XenMemoryReservation {
+                extent_start: buf.handle(),
+                nr_extents: chunk.len() as u64,
+                extent_order: 0,
+                mem_flags,
+                domid,
+                _pad: [0; 3],
+            };
+            let done = self.privcmd.memory_op(cmd, &r, &mut buf)?;
+            if let Some(out) = out.as_deref_mut() {
+                let n = (done as usize).min(chunk.len());
+                out.extend(buf.read::<u64>(0, n)?);
+            }
+            done_total += done.min(chunk.len() as u64);
+            if done != chunk.len() as u64 {
+                return Err(Error::Incomplete {
+                    op: Op::MemoryOp(cmd),
+                    done: done_total,
+                    wanted: list.len() as u64,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,22 +3,35 @@
 //! raw hypercalls through the tools library and prints `key=value` lines
 //! the host parses; see [`USAGE`].
 //!
-//! `availheap` and `heapwalk` pass their arguments to the hypervisor as
-//! given (invalid ones included: that is the point) and report Xen's answer
-//! as `rc=`; they exit 0 once the hypercall was made. Everything else exits
-//! 1 on any failure, 2 on a bad command line.
+//! `availheap`, `heapwalk` and `domnodestat` pass their arguments to the
+//! hypervisor as given (invalid ones included: that is the point) and
+//! report Xen's answer as `rc=`; they exit 0 once the hypercall was made.
+//! Everything else exits 1 on any failure, 2 on a bad command line.
+//!
+//! `mkdom`, `release` and `destroy` build test domains with known
+//! placement from raw domctls and memory_ops, as libxl would but without
+//! a kernel: a paused PV domain that owns pages on chosen nodes and nothing
+//! else (plus the Xen heap pages Xen gives every domain: shared info and
+//! the first grant table frame).
 #![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
-use xen_numastat_abi::{XenSysctlNumaAvailheap, XenSysctlNumaHeapwalk, NR_ZONES};
-use xen_numastat_tools::{Error, Result, Xen};
+use std::time::{Duration, Instant};
+use xen_numastat_abi::{
+    xen_domctl_grant_version, xenmemf_exact_node, DomId, XenArchDomainconfig,
+    XenDomctlCreatedomain, XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat,
+    XenSysctlNumaHeapwalk, MAX_NUMNODES, NR_ZONES, PAGE_SIZE, XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE,
+    XEN_NUMA_NODE_OFFLINE,
+};
+use xen_numastat_tools::{DomainSel, Error, HypercallBuf, Result, Xen};
 
 const PROG: &str = "dom0-testkit";
 
 const USAGE: &str = "\
 Usage: dom0-testkit <command>
+       dom0-testkit --help
   keys <KEYS>            drain Xen's console ring, press the debug keys KEYS,
                          print what they logged as 'xen| <line>' lines
   availheap <zone> <node> [pad]
@@ -31,7 +44,39 @@ Usage: dom0-testkit <command>
   heapwalk-all           the same for every online node (numainfo) and zone
   numainfo               'node= memsize= memfree=' per online node (bytes)
   physinfo               nr_nodes= max_node_id= nr_cpus= total_pages= free_pages=
-Numbers are decimal, may be negative, and are sent as their 32-bit pattern.
+  domnodestat <domain|free> <node> [pad [capacity]]
+                         raw XEN_SYSCTL_numa_getdomnodestat (free = domain
+                         ~0U); with node -1 a nodes buffer of 'capacity'
+                         entries (default 64): rc= domain= node= page_list=
+                         extra_page_list= xenpage_list= tot_pages=
+                         xenheap_pages= extra_pages= pieces= restarts=
+                         nr_nodes=, then on success 'count node=
+                         page_list= extra_page_list= xenpage_list=' per
+                         online node ('offline node=' per offline node id)
+  domains                XEN_SYSCTL_getdomaininfolist: 'domain domid=
+                         tot_pages= max_pages= nr_online_vcpus= dying=0|1'
+  mkdom <pages on node0> [<pages on node1> ...]
+                         a paused PV domain (createdomain: no flags, 1 vCPU;
+                         max_mem = the pages asked) with exactly that many
+                         pages on each node (XENMEM_populate_physmap, order
+                         0, XENMEMF_exact_node): 'domid=', then 'placed
+                         node= pages=' per node with pages; the MFNs go to
+                         /tmp/dom<D>.node<N>.mfns, one per line
+  release <domid> <node> <pages>
+                         XENMEM_decrease_reservation of the last <pages>
+                         MFNs of /tmp/dom<D>.node<N>.mfns (rewritten):
+                         'released node= pages='
+  destroy <domid>        XEN_DOMCTL_destroydomain; removes the .mfns files:
+                         'destroyed domid='
+  affinity <domid>       XEN_DOMCTL_getnodeaffinity: 'affinity domid= nodes='
+  bench <domid> <reps>   <reps> calls of getdomnodestat(domid, -1) with a
+                         nodes buffer (one walk) and <reps> rounds of one
+                         call per online node (the 2006 method), timed with
+                         CLOCK_MONOTONIC: 'bench domid= pages= reps=
+                         one_walk_ns= per_node_ns= nodes= ratio='
+                         (ns per call, per round; ratio = per_node/one_walk)
+Numbers are decimal, may be negative, and are sent as their 32-bit pattern
+(domain ids of mkdom/release/destroy/affinity/bench: 0 to 32751).
 ";
 
 /// Exit codes.
@@ -41,6 +86,8 @@ const EXIT_USAGE: u8 = 2;
 enum Failure {
     Usage(String),
     Xen(Error),
+    /// Anything else (a file of `mkdom`), with its sentence.
+    Other(String),
     /// The output is already printed; some rc was not 0.
     Reported,
 }
@@ -186,6 +233,315 @@ fn physinfo(xen: &Xen, out: &mut String) -> Result<()> {
     Ok(())
 }
 
+/// A domain id for the domain-building commands: decimal, 0..0x7ff0.
+fn parse_domid(s: &str) -> core::result::Result<DomId, Failure> {
+    match s.parse::<u16>() {
+        Ok(d) if s.bytes().all(|b| b.is_ascii_digit()) && DomainSel::Domain(d).is_valid() => Ok(d),
+        _ => Err(Failure::Usage(format!(
+            "domain id '{s}' is not a decimal number from 0 to 32751"
+        ))),
+    }
+}
+
+/// A count: decimal, no sign.
+fn parse_count(what: &str, s: &str) -> core::result::Result<u64, Failure> {
+    match s.parse::<u64>() {
+        Ok(n) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(Failure::Usage(format!(
+            "{what} '{s}' is not a decimal count"
+        ))),
+    }
+}
+
+/// Where `mkdom` keeps the MFNs of a domain's pages on a node.
+fn mfns_path(domid: DomId, node: u32) -> String {
+    format!("/tmp/dom{domid}.node{node}.mfns")
+}
+
+fn io_failure(what: String, e: std::io::Error) -> Failure {
+    Failure::Other(format!("{what}: {e}"))
+}
+
+fn read_mfns(path: &str) -> core::result::Result<Vec<u64>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| io_failure(format!("cannot read {path} (made by mkdom)"), e))?;
+    text.lines()
+        .map(|l| {
+            l.trim()
+                .parse::<u64>()
+                .map_err(|_| Failure::Other(format!("{path}: bad line '{l}'")))
+        })
+        .collect()
+}
+
+fn write_mfns(path: &str, mfns: &[u64]) -> core::result::Result<(), Failure> {
+    let mut text = String::with_capacity(mfns.len() * 8);
+    for m in mfns {
+        let _ = writeln!(text, "{m}");
+    }
+    std::fs::write(path, text).map_err(|e| io_failure(format!("cannot write {path}"), e))
+}
+
+/// The createdomain of `mkdom`: a PV domain (no `XEN_DOMCTL_CDF_hvm`) with
+/// one vCPU and limits that `sanitise_domain_config()`
+/// (xen/common/domain.c), `arch_sanitise_domain_config()` and
+/// `emulation_flags_ok()` (xen/arch/x86/domain.c), `evtchn_init()` and
+/// `grant_table_init()` accept on Xen 4.17: no IOMMU, no vmtrace, no
+/// emulated devices (PV: 0 or PIT only), grant table version 1 (0 is
+/// refused), 32 grant frames (1..=64 by default), 1024 maptrack frames
+/// (the default limit), 1023 event channels (libxl's default).
+fn pv_domain_config() -> XenDomctlCreatedomain {
+    XenDomctlCreatedomain {
+        ssidref: 0,
+        handle: *b"dom0-testkit\0\0\0\0",
+        flags: 0,
+        iommu_opts: 0,
+        max_vcpus: 1,
+        max_evtchn_port: 1023,
+        max_grant_frames: 32,
+        max_maptrack_frames: 1024,
+        grant_opts: xen_domctl_grant_version(1),
+        vmtrace_size: 0,
+        cpupool_id: 0,
+        arch: XenArchDomainconfig {
+            emulation_flags: 0,
+            misc_flags: 0,
+        },
+    }
+}
+
+/// Sets max_mem and places `pages[n]` pages on node `n` of `domid`.
+fn populate(
+    xen: &Xen,
+    domid: DomId,
+    pages: &[u64],
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let total: u64 = pages.iter().sum();
+    let kib = total
+        .checked_mul(PAGE_SIZE as u64 / 1024)
+        .ok_or_else(|| Failure::Usage(format!("{total} pages overflow max_mem")))?;
+    xen.set_max_mem(domid, kib)?;
+    let mut next_gpfn = 0u64;
+    for (node, &k) in (0u32..).zip(pages) {
+        if k == 0 {
+            continue;
+        }
+        let gpfns: Vec<u64> = (next_gpfn..next_gpfn + k).collect();
+        next_gpfn += k;
+        let mfns = xen.populate_physmap(domid, xenmemf_exact_node(node), &gpfns)?;
+        write_mfns(&mfns_path(domid, node), &mfns)?;
+        let _ = writeln!(out, "placed node={node} pages={k}");
+    }
+    Ok(())
+}
+
+fn mkdom(xen: &Xen, pages: &[u64], out: &mut String) -> core::result::Result<(), Failure> {
+    let domid = xen.create_domain(&pv_domain_config())?;
+    let _ = writeln!(out, "domid={domid}");
+    if let Err(e) = populate(xen, domid, pages, out) {
+        // Leave no half-built domain behind.
+        let gone = xen.destroy_domain(domid);
+        remove_mfns(domid, pages.len() as u32);
+        let _ = writeln!(
+            out,
+            "destroyed domid={domid} (mkdom failed{})",
+            if gone.is_ok() {
+                ""
+            } else {
+                "; destroy failed too"
+            }
+        );
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn remove_mfns(domid: DomId, nodes: u32) {
+    for node in 0..nodes {
+        let _ = std::fs::remove_file(mfns_path(domid, node));
+    }
+}
+
+fn release(
+    xen: &Xen,
+    domid: DomId,
+    node: u32,
+    pages: u64,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let path = mfns_path(domid, node);
+    let mut mfns = read_mfns(&path)?;
+    let k = usize::try_from(pages).unwrap_or(usize::MAX);
+    if k > mfns.len() {
+        return Err(Failure::Other(format!(
+            "{path} has {} MFNs, fewer than {pages}",
+            mfns.len()
+        )));
+    }
+    let keep = mfns.len() - k;
+    let result = xen.decrease_reservation(domid, &mfns[keep..]);
+    let done = match &result {
+        Ok(()) => k,
+        Err(Error::Incomplete { done, .. }) => usize::try_from(*done).unwrap_or(0).min(k),
+        Err(_) => 0,
+    };
+    // The first `done` of the released tail are gone from the domain.
+    mfns.drain(keep..keep + done);
+    write_mfns(&path, &mfns)?;
+    result?;
+    let _ = writeln!(out, "released node={node} pages={pages}");
+    Ok(())
+}
+
+fn destroy(xen: &Xen, domid: DomId, out: &mut String) -> Result<()> {
+    xen.destroy_domain(domid)?;
+    remove_mfns(domid, MAX_NUMNODES as u32);
+    let _ = writeln!(out, "destroyed domid={domid}");
+    Ok(())
+}
+
+fn domains(xen: &Xen, out: &mut String) -> Result<()> {
+    for d in xen.getdomaininfolist()? {
+        let _ = writeln!(
+            out,
+            "domain domid={} tot_pages={} max_pages={} nr_online_vcpus={} dying={}",
+            d.domain,
+            d.tot_pages,
+            d.max_pages,
+            d.nr_online_vcpus,
+            u8::from(d.is_dying())
+        );
+    }
+    Ok(())
+}
+
+fn affinity(xen: &Xen, domid: DomId, out: &mut String) -> Result<()> {
+    let nodes: Vec<String> = xen
+        .getnodeaffinity(domid)?
+        .iter()
+        .map(u32::to_string)
+        .collect();
+    let _ = writeln!(out, "affinity domid={domid} nodes={}", nodes.join(","));
+    Ok(())
+}
+
+/// One raw getdomnodestat; `capacity` entries of nodes buffer with the
+/// node wildcard.
+fn domnodestat_raw(
+    xen: &Xen,
+    domain: u32,
+    node: u32,
+    pad: u32,
+    capacity: u32,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let mut buf = if node as i32 == XEN_NUMA_ANY {
+        Some(
+            xen.privcmd()
+                .alloc(capacity as usize * core::mem::size_of::<XenNumaNodePages>())?,
+        )
+    } else {
+        None
+    };
+    let mut ds = XenSysctlNumaGetdomnodestat {
+        domain,
+        node: node as i32,
+        nodes: buf.as_ref().map_or(0, HypercallBuf::handle),
+        nr_nodes: if buf.is_some() { capacity } else { 0 },
+        pad,
+        ..Default::default()
+    };
+    let mut bufs: Vec<&mut HypercallBuf> = buf.iter_mut().collect();
+    let rc = rc_of(xen.privcmd().sysctl(&mut ds, &mut bufs))?;
+    let t = &ds.total;
+    let _ = writeln!(
+        out,
+        "rc={rc} domain={} node={} page_list={} extra_page_list={} xenpage_list={} \
+         tot_pages={} xenheap_pages={} extra_pages={} pieces={} restarts={} nr_nodes={}",
+        domain as i32,
+        node as i32,
+        t.page_list,
+        t.extra_page_list,
+        t.xenpage_list,
+        ds.tot_pages,
+        ds.xenheap_pages,
+        ds.extra_pages,
+        ds.pieces,
+        ds.restarts,
+        ds.nr_nodes
+    );
+    if let (0, Some(b)) = (rc, &buf) {
+        let n = ds.nr_nodes.min(capacity) as usize;
+        for (id, p) in b.read::<XenNumaNodePages>(0, n)?.iter().enumerate() {
+            let fields = [p.page_list, p.extra_page_list, p.xenpage_list];
+            if fields.iter().all(|&f| f == XEN_NUMA_NODE_OFFLINE) {
+                let _ = writeln!(out, "offline node={id}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "count node={id} page_list={} extra_page_list={} xenpage_list={}",
+                    p.page_list, p.extra_page_list, p.xenpage_list
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Times `reps` one-walk calls and `reps` rounds of per-node calls.
+fn bench(
+    xen: &Xen,
+    domid: DomId,
+    reps: u32,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
+    let capacity = MAX_NUMNODES as u32;
+    let mut buf = xen
+        .privcmd()
+        .alloc(MAX_NUMNODES * core::mem::size_of::<XenNumaNodePages>())?;
+    let one_walk = XenSysctlNumaGetdomnodestat {
+        domain: u32::from(domid),
+        node: XEN_NUMA_ANY,
+        nodes: buf.handle(),
+        nr_nodes: capacity,
+        ..Default::default()
+    };
+    // A first call outside the clock: the answer, and the domain exists.
+    let mut first = one_walk;
+    xen.privcmd().sysctl(&mut first, &mut [&mut buf])?;
+    let start = Instant::now();
+    for _ in 0..reps {
+        let mut ds = one_walk;
+        xen.privcmd().sysctl(&mut ds, &mut [&mut buf])?;
+    }
+    let one_walk_time = start.elapsed();
+    let start = Instant::now();
+    for _ in 0..reps {
+        for &n in &nodes {
+            let mut ds = XenSysctlNumaGetdomnodestat {
+                domain: u32::from(domid),
+                node: n as i32,
+                ..Default::default()
+            };
+            xen.privcmd().sysctl(&mut ds, &mut [])?;
+        }
+    }
+    let per_node_time = start.elapsed();
+    let per = |d: Duration| d.as_nanos() / u128::from(reps.max(1));
+    let (a, b) = (per(one_walk_time), per(per_node_time));
+    let ratio = if a == 0 { 0.0 } else { b as f64 / a as f64 };
+    let _ = writeln!(
+        out,
+        "bench domid={domid} pages={} reps={reps} one_walk_ns={a} per_node_ns={b} \
+         nodes={} ratio={ratio:.2}",
+        first.tot_pages,
+        nodes.len()
+    );
+    Ok(())
+}
+
 fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     // Check the command line completely before opening anything.
@@ -197,7 +553,21 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         HeapwalkAll,
         Numainfo,
         Physinfo,
+        Domnodestat(u32, u32, u32, u32),
+        Domains,
+        Mkdom(Vec<u64>),
+        Release(DomId, u32, u64),
+        Destroy(DomId),
+        Affinity(DomId),
+        Bench(DomId, u32),
     }
+    let domain_bits = |s: &str| {
+        if s == "free" {
+            Ok(XEN_NUMA_DOMAIN_FREE)
+        } else {
+            parse_u32_bits("domain", s)
+        }
+    };
     let cmd = match words[..] {
         ["keys", k] => Cmd::Keys(k),
         ["availheap", z, n] => {
@@ -213,6 +583,59 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         ["heapwalk-all"] => Cmd::HeapwalkAll,
         ["numainfo"] => Cmd::Numainfo,
         ["physinfo"] => Cmd::Physinfo,
+        ["domnodestat", d, n] => Cmd::Domnodestat(
+            domain_bits(d)?,
+            parse_u32_bits("node", n)?,
+            0,
+            MAX_NUMNODES as u32,
+        ),
+        ["domnodestat", d, n, pad] => Cmd::Domnodestat(
+            domain_bits(d)?,
+            parse_u32_bits("node", n)?,
+            parse_u32_bits("pad", pad)?,
+            MAX_NUMNODES as u32,
+        ),
+        ["domnodestat", d, n, pad, cap] => Cmd::Domnodestat(
+            domain_bits(d)?,
+            parse_u32_bits("node", n)?,
+            parse_u32_bits("pad", pad)?,
+            match parse_count("capacity", cap)? {
+                c if c <= 4096 => c as u32,
+                _ => return Err(Failure::Usage(format!("capacity '{cap}' is above 4096"))),
+            },
+        ),
+        ["domains"] => Cmd::Domains,
+        ["mkdom", ref pages @ ..] if !pages.is_empty() => {
+            if pages.len() > MAX_NUMNODES {
+                return Err(Failure::Usage(format!(
+                    "{} nodes given; Xen has at most {MAX_NUMNODES}",
+                    pages.len()
+                )));
+            }
+            let pages = pages
+                .iter()
+                .map(|p| parse_count("pages", p))
+                .collect::<core::result::Result<Vec<u64>, Failure>>()?;
+            if pages.iter().all(|&p| p == 0) {
+                return Err(Failure::Usage("mkdom needs pages on some node".into()));
+            }
+            Cmd::Mkdom(pages)
+        }
+        ["release", d, n, k] => {
+            let node = parse_count("node", n)?;
+            if node >= MAX_NUMNODES as u64 {
+                return Err(Failure::Usage(format!(
+                    "node '{n}' is not below {MAX_NUMNODES}"
+                )));
+            }
+            Cmd::Release(parse_domid(d)?, node as u32, parse_count("pages", k)?)
+        }
+        ["destroy", d] => Cmd::Destroy(parse_domid(d)?),
+        ["affinity", d] => Cmd::Affinity(parse_domid(d)?),
+        ["bench", d, r] => match parse_count("reps", r)? {
+            reps @ 1..=1_000_000 => Cmd::Bench(parse_domid(d)?, reps as u32),
+            _ => return Err(Failure::Usage(format!("reps '{r}' is not 1 to 1000000"))),
+        },
         _ => {
             return Err(Failure::Usage(format!(
                 "bad command line '{}'",
@@ -231,6 +654,13 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::HeapwalkAll => heapwalk_all(&xen, out)?,
         Cmd::Numainfo => numainfo(&xen, out)?,
         Cmd::Physinfo => physinfo(&xen, out)?,
+        Cmd::Domnodestat(d, n, pad, cap) => domnodestat_raw(&xen, d, n, pad, cap, out)?,
+        Cmd::Domains => domains(&xen, out)?,
+        Cmd::Mkdom(pages) => mkdom(&xen, &pages, out)?,
+        Cmd::Release(d, n, k) => release(&xen, d, n, k, out)?,
+        Cmd::Destroy(d) => destroy(&xen, d, out)?,
+        Cmd::Affinity(d) => affinity(&xen, d, out)?,
+        Cmd::Bench(d, reps) => bench(&xen, d, reps, out)?,
     }
     Ok(())
 }
@@ -244,6 +674,12 @@ fn main() -> ExitCode {
                 eprintln!("{PROG}: argument {a:?} is not UTF-8; see the usage below\n{USAGE}");
                 return ExitCode::from(EXIT_USAGE);
             }
+        }
+    }
+    if let [flag] = &args[..] {
+        if matches!(flag.as_str(), "-h" | "--help" | "help") {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
         }
     }
     let mut out = String::new();
@@ -261,6 +697,10 @@ fn main() -> ExitCode {
         }
         Err(Failure::Xen(e)) => {
             eprintln!("{PROG}: {e}; {}", e.hint());
+            EXIT_FAILURE
+        }
+        Err(Failure::Other(what)) => {
+            eprintln!("{PROG}: {what}");
             EXIT_FAILURE
         }
         Err(Failure::Reported) => {
@@ -293,6 +733,28 @@ mod tests {
     }
 
     #[test]
+    fn domain_ids_and_counts() {
+        assert_eq!(parse_domid("0").ok(), Some(0));
+        assert_eq!(parse_domid("32751").ok(), Some(0x7fef));
+        for bad in ["32752", "65535", "65536", "-1", "+1", "", "x"] {
+            assert!(parse_domid(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_count("pages", "4096").ok(), Some(4096));
+        assert!(parse_count("pages", "-1").is_err());
+        assert!(parse_count("pages", "+1").is_err());
+    }
+
+    #[test]
+    fn mkdom_config_is_a_plain_pv_domain() {
+        let c = pv_domain_config();
+        assert_eq!(c.flags & xen_numastat_abi::XEN_DOMCTL_CDF_HVM, 0);
+        assert_eq!(c.max_vcpus, 1);
+        assert_eq!(c.grant_opts, 1);
+        assert_eq!(c.arch, XenArchDomainconfig::default());
+        assert_eq!(mfns_path(3, 1), "/tmp/dom3.node1.mfns");
+    }
+
+    #[test]
     fn bad_command_lines_are_refused_before_opening_privcmd() {
         for args in [
             &["availheap", "1"][..],
@@ -300,6 +762,20 @@ mod tests {
             &["heapwalk", "x", "0"],
             &["keys"],
             &["nope"],
+            &["domnodestat", "x", "0"],
+            &["domnodestat", "1"],
+            &["domnodestat", "1", "-1", "0", "4097"],
+            &["mkdom"],
+            &["mkdom", "0", "0"],
+            &["mkdom", "10", "x"],
+            &["mkdom", "-1"],
+            &["release", "1", "0"],
+            &["release", "1", "64", "1"],
+            &["destroy", "-1"],
+            &["destroy", "32752"],
+            &["destroy", "65536"],
+            &["bench", "1", "0"],
+            &["affinity"],
         ] {
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
             let mut out = String::new();

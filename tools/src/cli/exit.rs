@@ -21,6 +21,8 @@ pub const EXIT_NOT_XEN: u8 = 4;
 pub const EXIT_NO_NUMASTAT: u8 = 5;
 /// The hypervisor rejected an argument (EINVAL and the like).
 pub const EXIT_REJECTED: u8 = 6;
+/// A domain named with `-d` does not exist (ESRCH).
+pub const EXIT_NO_DOMAIN: u8 = 7;
 
 /// Every exit code with the line `--help` shows for it.
 pub const EXIT_CODES: &[(u8, &str)] = &[
@@ -46,6 +48,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         EXIT_REJECTED,
         "the hypervisor rejected an argument (EINVAL and the like)",
     ),
+    (
+        EXIT_NO_DOMAIN,
+        "no such domain (-d DOMID): list domains with `xen-numastat -d all`",
+    ),
 ];
 
 /// The exit code for a failure of the library.
@@ -54,11 +60,13 @@ pub fn exit_code(err: &Error) -> u8 {
         Error::NoDevice { .. } => EXIT_NOT_XEN,
         Error::PermissionDenied { .. } | Error::NotPrivileged { .. } => EXIT_PERMISSION,
         Error::NumastatMissing { .. } | Error::InterfaceVersion { .. } => EXIT_NO_NUMASTAT,
+        Error::NoSuchDomain { .. } => EXIT_NO_DOMAIN,
         Error::Xen { errno, .. } if is_argument_errno(*errno) => EXIT_REJECTED,
         Error::InvalidArgument(_) => EXIT_REJECTED,
         Error::Open { .. }
         | Error::Mmap { .. }
         | Error::Xen { .. }
+        | Error::Incomplete { .. }
         | Error::Protocol { .. }
         | Error::Internal(_) => EXIT_INTERNAL,
     }
@@ -68,9 +76,10 @@ pub fn exit_code(err: &Error) -> u8 {
 mod tests {
     use super::*;
     use xen_numastat_abi::{
-        XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_HEAPWALK, XEN_SYSCTL_PHYSINFO,
+        XENMEM_POPULATE_PHYSMAP, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+        XEN_SYSCTL_NUMA_HEAPWALK, XEN_SYSCTL_PHYSINFO,
     };
-    use xen_numastat_tools::Errno;
+    use xen_numastat_tools::{Errno, Op};
 
     #[test]
     fn each_failure_kind_has_its_code() {
@@ -105,6 +114,26 @@ mod tests {
                 Error::from_sysctl(XEN_SYSCTL_PHYSINFO, Errno::new(libc::ENOSYS)),
                 EXIT_INTERNAL,
             ),
+            // Stock Xen and -d: the op is missing.
+            (
+                Error::from_sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT, Errno::new(libc::ENOSYS)),
+                EXIT_NO_NUMASTAT,
+            ),
+            (
+                Error::NoSuchDomain {
+                    op: Op::Sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT),
+                    domid: 9,
+                },
+                EXIT_NO_DOMAIN,
+            ),
+            (
+                Error::Incomplete {
+                    op: Op::MemoryOp(XENMEM_POPULATE_PHYSMAP),
+                    done: 1,
+                    wanted: 2,
+                },
+                EXIT_INTERNAL,
+            ),
         ];
         for (err, code) in cases {
             assert_eq!(exit_code(&err), code, "{err:?}");
@@ -114,6 +143,6 @@ mod tests {
     #[test]
     fn exit_code_table_is_complete_and_distinct() {
         let codes: Vec<u8> = EXIT_CODES.iter().map(|&(c, _)| c).collect();
-        assert_eq!(codes, (0..=6).collect::<Vec<u8>>());
+        assert_eq!(codes, (0..=7).collect::<Vec<u8>>());
     }
 }

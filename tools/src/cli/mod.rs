@@ -5,46 +5,65 @@ pub mod args;
 pub mod exit;
 pub mod render;
 
-use args::Command;
+use args::{Command, DomainQuery, Format};
 use exit::{exit_code, EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE};
 use render::Report;
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{ErrorKind, Write};
-use xen_numastat_tools::{Result, Xen};
+use xen_numastat_abi::{DomId, XenDomctlGetdomaininfo};
+use xen_numastat_tools::{DomNodeStat, DomainSel, Error, Result, Xen};
 
 /// Program name in messages.
 pub const PROG: &str = "xen-numastat";
 
 /// `--help` text before the exit code table.
 pub const USAGE: &str = "\
-Usage: xen-numastat [-p] [-H] [--format=table|seed]
+Usage: xen-numastat [-p] [-H] [-d DOMID|all|free]... [--format=table|seed]
        xen-numastat -h | --help
 
-Free memory of a Xen host by NUMA node and buddy allocator zone, read from
-the hypervisor through /dev/xen/privcmd. Run it as root in dom0 of a Xen
-4.17 with the xen-numastat patches (-p also works on a stock Xen 4.17).
+Free memory of a Xen host by NUMA node and buddy allocator zone, and where
+each domain's memory is, read from the hypervisor through /dev/xen/privcmd.
+Run it as root in dom0 of a Xen 4.17 with the xen-numastat patches (-p also
+works on a stock Xen 4.17).
 
-Views (combine them; with neither, both are shown, -p first):
+Views (combine them; with none, -p and -H are shown; order: -p, -H, free
+pages, domains):
   -p, --physinfo     nodes online, CPUs, total and free memory of the host
                      (XEN_SYSCTL_physinfo)
   -H, --heap         free pages of Xen's heap by zone and node, all from one
                      XEN_SYSCTL_numa_availheap call (one snapshot)
+  -d, --domain DOMID the pages of domain DOMID (0 to 32751) on each node,
+                     from one XEN_SYSCTL_numa_getdomnodestat call (one walk of
+                     the domain's page lists); repeat -d for more domains
+  -d all             the same for every domain (XEN_SYSCTL_getdomaininfolist);
+                     a domain destroyed meanwhile is left out, with a note on
+                     stderr
+  -d free            the free pages of each node, counted the same way (the
+                     2006 tool's domain -1)
 
 Output:
   --format=table     for people (default): totals in pages and MiB, then a
                      table of free pages, one row per zone that has free
                      pages (zone number and machine address range; zone 0 is
-                     the Xen heap), one column per online node, with totals
+                     the Xen heap), one column per online node, with totals;
+                     for -d, one row per domain: domid, tot_pages, its pages
+                     on page_list per online node and in total, then its Xen
+                     heap pages (xenpage_list) and extra pages
+                     (extra_page_list), and a Total row
   --format=seed      the 2006 xen_numastat lines, for scripts:
                        PHYSINFO: NR_NODES: <n>
                        HEAPINFO: TOTAL_FREE_PAGES: <pages>
                        HEAPINFO: NR_ZONES: <n>
                        HEAPINFO: NR_NODES: <n>
                        HEAPINFO: ZONE_<zone>: NODE<node>: FREE_PAGES: <pages>
-                     (the last line for every zone and every online node)
+                       DOM<domid>: NODE<node>: PAGES: <pages>
+                     (ZONE_ lines for every zone and online node; DOM lines
+                     for every domain and online node, pages = page_list +
+                     xenpage_list on that node; -d free prints DOM-1 lines)
   -h, --help         print this text
 
-Short flags can be bundled (-pH). Errors are one line on stderr,
+Short flags can be bundled (-pH, -pd 0, -d0). Errors are one line on stderr,
 \"xen-numastat: <what happened>; <what to do>\".
 ";
 
@@ -58,21 +77,98 @@ pub fn help() -> String {
     s
 }
 
-fn fetch(physinfo: bool, heap: bool) -> Result<Report> {
+/// The views of one command line.
+#[derive(Clone, Debug)]
+struct Views {
+    physinfo: bool,
+    heap: bool,
+    domains: DomainQuery,
+}
+
+/// Where `-d` gets its answers: the hypervisor, or recorded ones in tests.
+trait DomainSource {
+    /// `XEN_SYSCTL_getdomaininfolist`: every domain.
+    fn list(&self) -> Result<Vec<XenDomctlGetdomaininfo>>;
+    /// `XEN_SYSCTL_numa_getdomnodestat` of `domid`, every node, one call.
+    fn stat(&self, domid: DomId) -> Result<DomNodeStat>;
+}
+
+impl DomainSource for Xen {
+    fn list(&self) -> Result<Vec<XenDomctlGetdomaininfo>> {
+        self.getdomaininfolist()
+    }
+
+    fn stat(&self, domid: DomId) -> Result<DomNodeStat> {
+        self.numa_getdomnodestat(DomainSel::Domain(domid), None, true)
+    }
+}
+
+/// getdomnodestat of every domain asked for, one call each, ascending ids.
+/// Domains that `-d all` listed but that are dying, or gone by the time
+/// they are asked about, are left out with a line in `notes`; a domain
+/// named on the command line that does not exist is an error.
+fn fetch_domains(
+    src: &impl DomainSource,
+    q: &DomainQuery,
+    notes: &mut Vec<String>,
+) -> Result<Vec<DomNodeStat>> {
+    // Domain id -> whether only `-d all` asked for it.
+    let mut ids: BTreeMap<DomId, bool> = q.ids.iter().map(|&d| (d, false)).collect();
+    if q.all {
+        for info in src.list()? {
+            if info.is_dying() && !q.ids.contains(&info.domain) {
+                notes.push(format!(
+                    "domain {} is being destroyed; left out",
+                    info.domain
+                ));
+                continue;
+            }
+            ids.entry(info.domain).or_insert(true);
+        }
+    }
+    let mut stats = Vec::with_capacity(ids.len());
+    for (domid, listed) in ids {
+        match src.stat(domid) {
+            Ok(st) => stats.push(st),
+            Err(Error::NoSuchDomain { .. }) if listed => notes.push(format!(
+                "domain {domid} went away after it was listed; left out"
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(stats)
+}
+
+fn fetch(views: &Views, notes: &mut Vec<String>) -> Result<Report> {
     let xen = Xen::open()?;
-    let physinfo = if physinfo {
+    let physinfo = if views.physinfo {
         Some(xen.physinfo()?)
     } else {
         None
     };
-    let heap = if heap {
+    let heap = if views.heap {
         let h = xen.numa_availheap(None, None, true)?;
         h.check()?;
         Some(h)
     } else {
         None
     };
-    Ok(Report { physinfo, heap })
+    let free = if views.domains.free {
+        Some(xen.numa_getdomnodestat(DomainSel::Free, None, true)?)
+    } else {
+        None
+    };
+    let domains = if views.domains.wants_domains() {
+        Some(fetch_domains(&xen, &views.domains, notes)?)
+    } else {
+        None
+    };
+    Ok(Report {
+        physinfo,
+        heap,
+        free,
+        domains,
+    })
 }
 
 fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {
@@ -93,19 +189,32 @@ fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {
 /// Runs the command line `args` (without the program name); returns the
 /// exit code.
 pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let (physinfo, heap, format) = match args::parse(args) {
+    let (views, format): (Views, Format) = match args::parse(args) {
         Ok(Command::Help) => return emit(out, err, &help()),
         Ok(Command::Show {
             physinfo,
             heap,
+            domains,
             format,
-        }) => (physinfo, heap, format),
+        }) => (
+            Views {
+                physinfo,
+                heap,
+                domains,
+            },
+            format,
+        ),
         Err(e) => {
             let _ = writeln!(err, "{PROG}: {e}; run '{PROG} --help' for usage");
             return EXIT_USAGE;
         }
     };
-    match fetch(physinfo, heap) {
+    let mut notes = Vec::new();
+    let fetched = fetch(&views, &mut notes);
+    for note in &notes {
+        let _ = writeln!(err, "{PROG}: note: {note}");
+    }
+    match fetched {
         Ok(report) => emit(out, err, &render::render(&report, format)),
         Err(e) => {
             let _ = writeln!(err, "{PROG}: {e}; {}", e.hint());
@@ -140,6 +249,10 @@ mod tests {
         for flag in [
             "-p,",
             "-H,",
+            "-d, --domain DOMID",
+            "-d all",
+            "-d free",
+            "DOM<domid>: NODE<node>: PAGES: <pages>",
             "--format=table",
             "--format=seed",
             "-h, --help",
@@ -153,7 +266,16 @@ mod tests {
 
     #[test]
     fn usage_errors_exit_2_with_one_line_before_any_hypercall() {
-        for args in [&["-x"][..], &["-H", "now"], &["--format=xml"]] {
+        for args in [
+            &["-x"][..],
+            &["-H", "now"],
+            &["--format=xml"],
+            &["-d", "abc"],
+            &["-d", "-1"],
+            &["-p", "-d", "32752"],
+            &["-d", "4294967296"],
+            &["-d", "all", "-d"],
+        ] {
             let (code, out, err) = run_args(args);
             assert_eq!(code, EXIT_USAGE, "{args:?}");
             assert!(out.is_empty());
@@ -161,6 +283,111 @@ mod tests {
             assert!(err.starts_with("xen-numastat: "), "{err}");
             assert!(err.contains("; run 'xen-numastat --help'"), "{err}");
         }
+    }
+
+    /// Recorded domains: ids listed by getdomaininfolist (`true`: dying),
+    /// and those getdomnodestat answers for; counts the stat calls.
+    struct Recorded {
+        listed: Vec<(DomId, bool)>,
+        present: Vec<DomId>,
+        calls: std::cell::RefCell<Vec<DomId>>,
+    }
+
+    impl DomainSource for Recorded {
+        fn list(&self) -> Result<Vec<XenDomctlGetdomaininfo>> {
+            Ok(self
+                .listed
+                .iter()
+                .map(|&(domain, dying)| XenDomctlGetdomaininfo {
+                    domain,
+                    flags: if dying {
+                        xen_numastat_abi::XEN_DOMINF_DYING
+                    } else {
+                        0
+                    },
+                    ..Default::default()
+                })
+                .collect())
+        }
+
+        fn stat(&self, domid: DomId) -> Result<DomNodeStat> {
+            self.calls.borrow_mut().push(domid);
+            if !self.present.contains(&domid) {
+                return Err(Error::NoSuchDomain {
+                    op: xen_numastat_tools::Op::Sysctl(
+                        xen_numastat_abi::XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+                    ),
+                    domid: u32::from(domid),
+                });
+            }
+            let out = xen_numastat_abi::XenSysctlNumaGetdomnodestat {
+                tot_pages: u64::from(domid),
+                ..Default::default()
+            };
+            DomNodeStat::from_raw(DomainSel::Domain(domid), None, &out, None)
+        }
+    }
+
+    fn query(all: bool, ids: &[DomId]) -> DomainQuery {
+        DomainQuery {
+            all,
+            free: false,
+            ids: ids.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn dash_d_all_skips_domains_that_went_away() {
+        // 2 is dying when listed; 3 is destroyed between list and stat.
+        let src = Recorded {
+            listed: vec![(0, false), (1, false), (2, true), (3, false)],
+            present: vec![0, 1],
+            calls: Default::default(),
+        };
+        let mut notes = Vec::new();
+        let stats = fetch_domains(&src, &query(true, &[]), &mut notes).unwrap();
+        let got: Vec<_> = stats.iter().map(|s| s.domain).collect();
+        assert_eq!(got, [DomainSel::Domain(0), DomainSel::Domain(1)]);
+        assert_eq!(
+            notes,
+            [
+                "domain 2 is being destroyed; left out",
+                "domain 3 went away after it was listed; left out"
+            ]
+        );
+        // One getdomnodestat per domain asked about, none for the dying one.
+        assert_eq!(*src.calls.borrow(), [0, 1, 3]);
+    }
+
+    #[test]
+    fn a_named_domain_that_is_gone_is_an_error() {
+        let src = Recorded {
+            listed: vec![(0, false), (3, true)],
+            present: vec![0],
+            calls: Default::default(),
+        };
+        let mut notes = Vec::new();
+        // Named with -d 3, even together with -d all: exit 7, not a note.
+        let err = fetch_domains(&src, &query(true, &[3]), &mut notes).unwrap_err();
+        assert_eq!(exit::exit_code(&err), exit::EXIT_NO_DOMAIN);
+        assert_eq!(err.to_string(), "no domain 3");
+        assert!(notes.is_empty());
+        // Duplicates are asked once; ascending order.
+        let src = Recorded {
+            listed: vec![(0, false), (5, false)],
+            present: vec![0, 5],
+            calls: Default::default(),
+        };
+        fetch_domains(&src, &query(true, &[5, 0]), &mut notes).unwrap();
+        assert_eq!(*src.calls.borrow(), [0, 5]);
+    }
+
+    #[test]
+    fn exit_code_7_is_in_help() {
+        let (_, out, _) = run_args(&["--help"]);
+        assert!(out.contains(
+            "\n  7  no such domain (-d DOMID): list domains with `xen-numastat -d all`\n"
+        ));
     }
 
     #[test]
@@ -171,6 +398,7 @@ mod tests {
             Ok(Command::Show {
                 physinfo: true,
                 heap: true,
+                domains: DomainQuery::default(),
                 format: args::Format::Seed
             })
         );

@@ -3,23 +3,36 @@
 //! text, so they are tested on any host with recorded answers.
 
 use super::args::Format;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use xen_numastat_abi::{zone_end_maddr, zone_start_maddr, XenSysctlPhysinfo, MEMZONE_XEN};
-use xen_numastat_tools::Availheap;
+use xen_numastat_abi::{
+    zone_end_maddr, zone_start_maddr, XenNumaNodePages, XenSysctlPhysinfo, MEMZONE_XEN,
+};
+use xen_numastat_tools::{Availheap, DomNodeStat, DomainSel};
 
 /// What one run fetched from the hypervisor.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub physinfo: Option<XenSysctlPhysinfo>,
     pub heap: Option<Availheap>,
+    /// `-d free`: getdomnodestat of [`DomainSel::Free`], all nodes.
+    pub free: Option<DomNodeStat>,
+    /// `-d all` / `-d DOMID`: one getdomnodestat answer per domain, by id.
+    pub domains: Option<Vec<DomNodeStat>>,
 }
 
-/// Renders `report` in `format`; physinfo first, then the heap.
+/// Renders `report` in `format`: physinfo, the heap, the free pages by
+/// node, then the domains.
 pub fn render(report: &Report, format: Format) -> String {
     let blocks: Vec<String> = match format {
         Format::Seed => [
             report.physinfo.as_ref().map(physinfo_seed),
             report.heap.as_ref().map(heap_seed),
+            report
+                .free
+                .as_ref()
+                .map(|f| domains_seed(core::slice::from_ref(f))),
+            report.domains.as_deref().map(domains_seed),
         ]
         .into_iter()
         .flatten()
@@ -27,6 +40,8 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Table => [
             report.physinfo.as_ref().map(physinfo_table),
             report.heap.as_ref().map(heap_table),
+            report.free.as_ref().map(free_table),
+            report.domains.as_deref().map(domains_table),
         ]
         .into_iter()
         .flatten()
@@ -171,6 +186,113 @@ pub fn heap_table(h: &Availheap) -> String {
     s
 }
 
+/// What the 2006 tool counted as a domain's pages on a node: its
+/// `page_list` and its Xen heap pages (`xenpage_list`).
+pub fn seed_pages(p: &XenNumaNodePages) -> u64 {
+    p.page_list.saturating_add(p.xenpage_list)
+}
+
+/// The 2006 tool's per-domain lines, `DOM<d>: NODE<n>: PAGES: <p>` for
+/// every online node, `p` = [`seed_pages`]. The free pages (the seed's
+/// domain -1) are `DOM-1: ...`.
+pub fn domains_seed(stats: &[DomNodeStat]) -> String {
+    let mut s = String::new();
+    for st in stats {
+        let dom = match st.domain {
+            DomainSel::Domain(d) => i64::from(d),
+            DomainSel::Free => -1,
+        };
+        for node in st.online_nodes() {
+            let pages = st.pages(node).map_or(0, |p| seed_pages(&p));
+            let _ = writeln!(s, "DOM{dom}: NODE{node}: PAGES: {pages}");
+        }
+    }
+    s
+}
+
+/// Online node ids of all the answers, ascending.
+fn node_columns(stats: &[DomNodeStat]) -> Vec<u32> {
+    let set: BTreeSet<u32> = stats.iter().flat_map(|s| s.online_nodes()).collect();
+    set.into_iter().collect()
+}
+
+fn node_cell(st: &DomNodeStat, node: u32) -> String {
+    st.pages(node)
+        .map_or_else(|| "-".to_string(), |p| p.page_list.to_string())
+}
+
+/// Free pages by node, from getdomnodestat of [`DomainSel::Free`].
+pub fn free_table(st: &DomNodeStat) -> String {
+    let nodes = node_columns(core::slice::from_ref(st));
+    let mut s =
+        String::from("Free pages by node (XEN_SYSCTL_numa_getdomnodestat of the free lists)\n");
+    let mut header = vec![String::new()];
+    header.extend(nodes.iter().map(|n| format!("node{n}")));
+    header.push("Total".to_string());
+    let mut row = vec!["free".to_string()];
+    row.extend(nodes.iter().map(|&n| node_cell(st, n)));
+    row.push(st.total.page_list.to_string());
+    let mut align = vec![Align::Left];
+    align.extend(nodes.iter().map(|_| Align::Right));
+    align.push(Align::Right);
+    s.push_str(&grid(&[header, row], &align));
+    s
+}
+
+/// One row per domain: its id, `tot_pages`, its `page_list` pages on each
+/// online node and in all, then its Xen heap pages (`xenpage_list`) and
+/// extra pages (`extra_page_list`) over all nodes; a Total row.
+pub fn domains_table(stats: &[DomNodeStat]) -> String {
+    let nodes = node_columns(stats);
+    let mut s = String::from(
+        "Domain memory by node (XEN_SYSCTL_numa_getdomnodestat, one walk per domain)\n\
+         \x20 Pages on page_list by node; xenheap: pages on xenpage_list, extra:\n\
+         \x20 pages on extra_page_list (all nodes)\n",
+    );
+    let mut header = vec!["domid".to_string(), "tot_pages".to_string()];
+    header.extend(nodes.iter().map(|n| format!("node{n}")));
+    header.extend(["Total", "xenheap", "extra"].map(String::from));
+    let mut rows = vec![header];
+    let mut tot_pages = 0u64;
+    let mut node_sums = vec![0u64; nodes.len()];
+    let mut total = XenNumaNodePages::default();
+    for st in stats {
+        let id = match st.domain {
+            DomainSel::Domain(d) => d.to_string(),
+            DomainSel::Free => "free".to_string(),
+        };
+        let mut row = vec![id, st.tot_pages.to_string()];
+        for (sum, &n) in node_sums.iter_mut().zip(&nodes) {
+            row.push(node_cell(st, n));
+            *sum = sum.saturating_add(st.pages(n).map_or(0, |p| p.page_list));
+        }
+        row.extend(
+            [
+                st.total.page_list,
+                st.total.xenpage_list,
+                st.total.extra_page_list,
+            ]
+            .map(|v| v.to_string()),
+        );
+        rows.push(row);
+        tot_pages = tot_pages.saturating_add(st.tot_pages);
+        total.page_list = total.page_list.saturating_add(st.total.page_list);
+        total.xenpage_list = total.xenpage_list.saturating_add(st.total.xenpage_list);
+        total.extra_page_list = total
+            .extra_page_list
+            .saturating_add(st.total.extra_page_list);
+    }
+    let mut totals = vec!["Total".to_string(), tot_pages.to_string()];
+    totals.extend(node_sums.iter().map(u64::to_string));
+    totals.extend(
+        [total.page_list, total.xenpage_list, total.extra_page_list].map(|v| v.to_string()),
+    );
+    rows.push(totals);
+    let align: Vec<Align> = (0..nodes.len() + 5).map(|_| Align::Right).collect();
+    s.push_str(&grid(&rows, &align));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +353,7 @@ mod tests {
             &Report {
                 physinfo: Some(physinfo(2)),
                 heap: Some(two_nodes()),
+                ..Default::default()
             },
             Format::Seed,
         );
@@ -344,6 +467,7 @@ Free heap memory (XEN_SYSCTL_numa_availheap, one snapshot)
         let report = Report {
             physinfo: Some(physinfo(2)),
             heap: Some(two_nodes()),
+            ..Default::default()
         };
         let out = render(&report, Format::Table);
         let host = out.find("Host (").unwrap();
@@ -353,6 +477,7 @@ Free heap memory (XEN_SYSCTL_numa_availheap, one snapshot)
             &Report {
                 physinfo: None,
                 heap: Some(two_nodes()),
+                ..Default::default()
             },
             Format::Table,
         );
@@ -374,5 +499,158 @@ Free heap memory (XEN_SYSCTL_numa_availheap, one snapshot)
         assert_eq!(zone_label(1), "[0x0000000000000000, 0x0000000000002000)");
         assert_eq!(zone_label(21), "[0x0000000100000000, 0x0000000200000000)");
         assert_eq!(zone_label(41), "?");
+    }
+
+    /// A recorded getdomnodestat(-1 node) answer: per node id
+    /// `(page_list, extra_page_list, xenpage_list)`, `None` offline.
+    fn domstat(
+        domain: DomainSel,
+        tot_pages: u64,
+        nodes: &[Option<(u64, u64, u64)>],
+    ) -> DomNodeStat {
+        use xen_numastat_abi::{XenSysctlNumaGetdomnodestat, XEN_NUMA_NODE_OFFLINE};
+        let off = XenNumaNodePages {
+            page_list: XEN_NUMA_NODE_OFFLINE,
+            extra_page_list: XEN_NUMA_NODE_OFFLINE,
+            xenpage_list: XEN_NUMA_NODE_OFFLINE,
+        };
+        let raw: Vec<XenNumaNodePages> = nodes
+            .iter()
+            .map(|n| match n {
+                None => off,
+                Some((p, e, x)) => XenNumaNodePages {
+                    page_list: *p,
+                    extra_page_list: *e,
+                    xenpage_list: *x,
+                },
+            })
+            .collect();
+        let mut total = XenNumaNodePages::default();
+        for (p, e, x) in nodes.iter().flatten() {
+            total.page_list += p;
+            total.extra_page_list += e;
+            total.xenpage_list += x;
+        }
+        let out = XenSysctlNumaGetdomnodestat {
+            total,
+            tot_pages,
+            xenheap_pages: total.xenpage_list,
+            extra_pages: total.extra_page_list,
+            nr_nodes: raw.len() as u32,
+            pieces: 1,
+            ..Default::default()
+        };
+        DomNodeStat::from_raw(domain, None, &out, Some(&raw)).unwrap()
+    }
+
+    /// Three nodes: dom0 spread over them, domain 1 made with pages on
+    /// nodes 0 and 2 and two Xen heap pages (shared info and grant table)
+    /// on node 1, domain 5 with extra pages.
+    fn three_node_domains() -> Vec<DomNodeStat> {
+        vec![
+            domstat(
+                DomainSel::Domain(0),
+                131_072,
+                &[Some((114_688, 0, 3)), Some((16_384, 0, 0)), Some((0, 0, 0))],
+            ),
+            domstat(
+                DomainSel::Domain(1),
+                3000,
+                &[Some((1000, 0, 0)), Some((0, 0, 2)), Some((2000, 0, 0))],
+            ),
+            domstat(
+                DomainSel::Domain(5),
+                10,
+                &[Some((10, 4, 1)), Some((0, 0, 0)), Some((0, 0, 0))],
+            ),
+        ]
+    }
+
+    #[test]
+    fn domain_seed_lines_are_exact() {
+        let out = domains_seed(&three_node_domains());
+        assert_eq!(
+            out,
+            "DOM0: NODE0: PAGES: 114691\n\
+             DOM0: NODE1: PAGES: 16384\n\
+             DOM0: NODE2: PAGES: 0\n\
+             DOM1: NODE0: PAGES: 1000\n\
+             DOM1: NODE1: PAGES: 2\n\
+             DOM1: NODE2: PAGES: 2000\n\
+             DOM5: NODE0: PAGES: 11\n\
+             DOM5: NODE1: PAGES: 0\n\
+             DOM5: NODE2: PAGES: 0\n"
+        );
+    }
+
+    #[test]
+    fn free_seed_is_dom_minus_one_and_skips_offline_ids() {
+        let free = domstat(
+            DomainSel::Free,
+            0,
+            &[Some((236_481, 0, 0)), None, Some((150_379, 0, 0))],
+        );
+        assert_eq!(
+            domains_seed(core::slice::from_ref(&free)),
+            "DOM-1: NODE0: PAGES: 236481\nDOM-1: NODE2: PAGES: 150379\n"
+        );
+        assert_eq!(
+            free_table(&free),
+            "Free pages by node (XEN_SYSCTL_numa_getdomnodestat of the free lists)\n\
+             \x20        node0   node2   Total\n\
+             \x20 free  236481  150379  386860\n"
+        );
+    }
+
+    #[test]
+    fn domain_table_for_three_nodes() {
+        let out = domains_table(&three_node_domains());
+        let expected = "\
+Domain memory by node (XEN_SYSCTL_numa_getdomnodestat, one walk per domain)
+  Pages on page_list by node; xenheap: pages on xenpage_list, extra:
+  pages on extra_page_list (all nodes)
+  domid  tot_pages   node0  node1  node2   Total  xenheap  extra
+      0     131072  114688  16384      0  131072        3      0
+      1       3000    1000      0   2000    3000        2      0
+      5         10      10      0      0      10        1      4
+  Total     134082  115698  16384   2000  134082        6      4
+";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn all_views_in_order() {
+        let report = Report {
+            physinfo: Some(physinfo(3)),
+            heap: Some(two_nodes()),
+            free: Some(domstat(DomainSel::Free, 0, &[Some((5, 0, 0))])),
+            domains: Some(three_node_domains()),
+        };
+        let out = render(&report, Format::Table);
+        let at = |needle: &str| out.find(needle).unwrap();
+        assert!(at("Host (") < at("\n\nFree heap memory"));
+        assert!(at("Free heap memory") < at("\n\nFree pages by node"));
+        assert!(at("Free pages by node") < at("\n\nDomain memory by node"));
+        let seed = render(&report, Format::Seed);
+        let lines: Vec<&str> = seed.lines().collect();
+        assert_eq!(lines[0], "PHYSINFO: NR_NODES: 3");
+        let free_at = lines.iter().position(|l| l.starts_with("DOM-1:")).unwrap();
+        assert!(lines[..free_at].iter().all(|l| !l.starts_with("DOM")));
+        assert_eq!(lines[free_at], "DOM-1: NODE0: PAGES: 5");
+        assert_eq!(lines[free_at + 1], "DOM0: NODE0: PAGES: 114691");
+        assert_eq!(*lines.last().unwrap(), "DOM5: NODE2: PAGES: 0");
+    }
+
+    #[test]
+    fn a_domain_view_without_domains_still_has_its_header() {
+        let out = domains_table(&[]);
+        assert!(
+            out.contains("domid  tot_pages  Total  xenheap  extra"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("Total          0      0        0      0\n"),
+            "{out}"
+        );
     }
 }

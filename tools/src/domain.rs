@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The answer of `XEN_SYSCTL_numa_getdomnodestat`, parsed and checked
+//! against the op's definition (abi/src/numastat.rs): a domain's pages (or,
+//! for [`DomainSel::Free`], the free pages) on each node, per list, from one
+//! walk. Pure code, so it is tested with recorded answers.
+#![forbid(unsafe_code)]
+
+use crate::error::{Error, Op, Result};
+use core::fmt;
+use xen_numastat_abi::{
+    DomId, XenNumaNodePages, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
+    XEN_NUMA_DOMAIN_FREE, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+};
+
+/// What getdomnodestat counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DomainSel {
+    /// A domain's pages.
+    Domain(DomId),
+    /// The free pages of each node ([`XEN_NUMA_DOMAIN_FREE`], the 2006
+    /// op's `domain = -1`); they come back in `page_list`.
+    Free,
+}
+
+impl DomainSel {
+    /// The op's `domain` field.
+    pub fn wire(self) -> u32 {
+        match self {
+            Self::Domain(d) => u32::from(d),
+            Self::Free => XEN_NUMA_DOMAIN_FREE,
+        }
+    }
+
+    /// Whether Xen can know the domain: ids from `DOMID_FIRST_RESERVED` up
+    /// are Xen's own (DOMID_SELF, DOMID_IO, ...) and answer `-ESRCH`.
+    pub fn is_valid(self) -> bool {
+        match self {
+            Self::Domain(d) => u32::from(d) < DOMID_FIRST_RESERVED,
+            Self::Free => true,
+        }
+    }
+}
+
+impl fmt::Display for DomainSel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Domain(d) => write!(f, "domain {d}"),
+            Self::Free => f.write_str("the free pages"),
+        }
+    }
+}
+
+/// One node id's counts, or `None` for an offline node id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodePagesRow {
+    pub node: u32,
+    pub pages: Option<XenNumaNodePages>,
+}
+
+/// One getdomnodestat answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomNodeStat {
+    /// What was asked about.
+    pub domain: DomainSel,
+    /// The node asked for (`None`: every online node).
+    pub node: Option<u32>,
+    /// Pages on the requested node(s), per list.
+    pub total: XenNumaNodePages,
+    /// `domain_tot_pages(d)`, `d->xenheap_pages`, `d->extra_pages`, read
+    /// under `d->page_alloc_lock` at the end of the walk.
+    pub tot_pages: u64,
+    pub xenheap_pages: u64,
+    pub extra_pages: u64,
+    /// Holds of `page_alloc_lock` the walk took.
+    pub pieces: u32,
+    /// Times the walk started over because the lists changed under it.
+    pub restarts: u32,
+    /// Per node id, when asked for: `0..=highest online` with the wildcard,
+    /// the requested node alone without it.
+    pub nodes: Option<Vec<NodePagesRow>>,
+}
+
+fn protocol(what: String) -> Error {
+    Error::Protocol {
+        op: Op::Sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT),
+        what,
+    }
+}
+
+fn add(a: XenNumaNodePages, b: &XenNumaNodePages) -> XenNumaNodePages {
+    XenNumaNodePages {
+        page_list: a.page_list.saturating_add(b.page_list),
+        extra_page_list: a.extra_page_list.saturating_add(b.extra_page_list),
+        xenpage_list: a.xenpage_list.saturating_add(b.xenpage_list),
+    }
+}
+
+impl DomNodeStat {
+    /// Parses the OUT fields of a successful call made with `domain` and
+    /// `node` (`None`: `XEN_NUMA_ANY`), and the first `out.nr_nodes` entries
+    /// of its `nodes` buffer if one was passed. Checks that offline entries
+    /// are wholly `XEN_NUMA_NODE_OFFLINE` and that the entries add up to
+    /// `total` (they come from the same walk).
+    pub fn from_raw(
+        domain: DomainSel,
+        node: Option<u32>,
+        out: &XenSysctlNumaGetdomnodestat,
+        raw_nodes: Option<&[XenNumaNodePages]>,
+    ) -> Result<Self> {
+        let nodes = match raw_nodes {
+            None => None,
+            Some(raw) => Some(Self::rows(node, raw, &out.total)?),
+        };
+        Ok(Self {
+            domain,
+            node,
+            total: out.total,
+            tot_pages: out.tot_pages,
+            xenheap_pages: out.xenheap_pages,
+            extra_pages: out.extra_pages,
+            pieces: out.pieces,
+            restarts: out.restarts,
+            nodes,
+        })
+    }
+
+    fn rows(
+        node: Option<u32>,
+        raw: &[XenNumaNodePages],
+        total: &XenNumaNodePages,
+    ) -> Result<Vec<NodePagesRow>> {
+        if raw.is_empty() {
+            return Err(protocol("no node entries".into()));
+        }
+        if node.is_some() && raw.len() != 1 {
+            return Err(protocol(format!(
+                "{} node entries for one requested node",
+                raw.len()
+            )));
+        }
+        let mut rows = Vec::with_capacity(raw.len());
+        let mut sum = XenNumaNodePages::default();
+        for (i, p) in raw.iter().enumerate() {
+            let id = match node {
+                Some(n) => n,
+                None => u32::try_from(i).map_err(|_| protocol(format!("{} entries", raw.len())))?,
+            };
+            let fields = [p.page_list, p.extra_page_list, p.xenpage_list];
+            let offline = fields
+                .iter()
+                .filter(|&&f| f == XEN_NUMA_NODE_OFFLINE)
+                .count();
+            let pages = match offline {
+                0 => Some(*p),
+                3 => None,
+                _ => {
+                    return Err(protocol(format!(
+                        "the entry of node {id} mixes XEN_NUMA_NODE_OFFLINE and counts"
+                    )))
+                }
+            };
+            if let Some(p) = &pages {
+                sum = add(sum, p);
+            }
+            rows.push(NodePagesRow { node: id, pages });
+        }
+        if rows.iter().all(|r| r.pages.is_none()) {
+            return Err(protocol("every node entry is offline".into()));
+        }
+        if sum != *total {
+            return Err(protocol(format!(
+                "the node entries add up to {sum:?} but total is {total:?}"
+            )));
+        }
+        Ok(rows)
+    }
+
+    /// Ids of the online nodes in the answer, ascending.
+    pub fn online_nodes(&self) -> impl Iterator<Item = u32> + '_ {
+        self.nodes
+            .iter()
+            .flatten()
+            .filter(|r| r.pages.is_some())
+            .map(|r| r.node)
+    }
+
+    /// The counts of `node`, if it is in the answer and online.
+    pub fn pages(&self, node: u32) -> Option<XenNumaNodePages> {
+        self.nodes.as_ref()?.iter().find(|r| r.node == node)?.pages
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFF: XenNumaNodePages = XenNumaNodePages {
+        page_list: XEN_NUMA_NODE_OFFLINE,
+        extra_page_list: XEN_NUMA_NODE_OFFLINE,
+        xenpage_list: XEN_NUMA_NODE_OFFLINE,
+    };
+
+    fn np(page_list: u64, extra_page_list: u64, xenpage_list: u64) -> XenNumaNodePages {
+        XenNumaNodePages {
+            page_list,
+            extra_page_list,
+            xenpage_list,
+        }
+    }
+
+    fn out(total: XenNumaNodePages) -> XenSysctlNumaGetdomnodestat {
+        XenSysctlNumaGetdomnodestat {
+            total,
+            tot_pages: total.page_list,
+            pieces: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn wildcard_with_an_offline_id() {
+        let raw = [np(1000, 0, 2), OFF, np(2000, 0, 0)];
+        let s = DomNodeStat::from_raw(DomainSel::Domain(1), None, &out(np(3000, 0, 2)), Some(&raw))
+            .unwrap();
+        assert_eq!(s.online_nodes().collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(s.pages(0), Some(np(1000, 0, 2)));
+        assert_eq!(s.pages(1), None);
+        assert_eq!(s.pages(2), Some(np(2000, 0, 0)));
+        assert_eq!(s.tot_pages, 3000);
+    }
+
+    #[test]
+    fn one_node_and_no_buffer() {
+        let s = DomNodeStat::from_raw(
+            DomainSel::Free,
+            Some(1),
+            &out(np(7, 0, 0)),
+            Some(&[np(7, 0, 0)]),
+        )
+        .unwrap();
+        assert_eq!(s.online_nodes().collect::<Vec<_>>(), vec![1]);
+        let s = DomNodeStat::from_raw(DomainSel::Free, None, &out(np(7, 0, 0)), None).unwrap();
+        assert_eq!(s.online_nodes().count(), 0);
+        assert_eq!(s.total.page_list, 7);
+    }
+
+    #[test]
+    fn inconsistent_answers_are_protocol_errors() {
+        let bad = |node, total, raw: &[XenNumaNodePages]| {
+            matches!(
+                DomNodeStat::from_raw(DomainSel::Domain(0), node, &out(total), Some(raw)),
+                Err(Error::Protocol { .. })
+            )
+        };
+        // Entries that do not add up to total.
+        assert!(bad(None, np(3, 0, 0), &[np(1, 0, 0), np(1, 0, 0)]));
+        assert!(bad(None, np(2, 0, 1), &[np(1, 0, 0), np(1, 0, 0)]));
+        // Half offline.
+        let mixed = np(XEN_NUMA_NODE_OFFLINE, 0, XEN_NUMA_NODE_OFFLINE);
+        assert!(bad(None, np(0, 0, 0), &[mixed]));
+        // Two entries for one node; none at all; all offline.
+        assert!(bad(Some(0), np(2, 0, 0), &[np(1, 0, 0), np(1, 0, 0)]));
+        assert!(bad(None, np(0, 0, 0), &[]));
+        assert!(bad(None, np(0, 0, 0), &[OFF, OFF]));
+    }
+
+    #[test]
+    fn selections_on_the_wire() {
+        assert_eq!(DomainSel::Domain(0).wire(), 0);
+        assert_eq!(DomainSel::Free.wire(), 0xffff_ffff);
+        assert!(DomainSel::Domain(0x7fef).is_valid());
+        assert!(!DomainSel::Domain(0x7ff0).is_valid());
+        assert_eq!(DomainSel::Domain(3).to_string(), "domain 3");
+    }
+}

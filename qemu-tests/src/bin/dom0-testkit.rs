@@ -62,6 +62,13 @@ Usage: dom0-testkit <command>
                          0, XENMEMF_exact_node): 'domid=', then 'placed
                          node= pages=' per node with pages; the MFNs go to
                          /tmp/dom<D>.node<N>.mfns, one per line
+  populate <domid> <node> <pages>
+                         <pages> more pages on <node> for an existing domain
+                         (max_mem grows by as much; nothing else is
+                         allocated): 'placed node= pages='
+  as-user <uid> <command> [args...]
+                         run a command with uid and gid <uid>, print its
+                         output, then 'as-user rc=<exit status>'
   release <domid> <node> <pages>
                          XENMEM_decrease_reservation of the last <pages>
                          MFNs of /tmp/dom<D>.node<N>.mfns (rewritten):
@@ -357,6 +364,52 @@ fn mkdom(xen: &Xen, pages: &[u64], out: &mut String) -> core::result::Result<(),
     Ok(())
 }
 
+/// Adds `pages` pages on `node` to an existing domain: max_mem grows by
+/// exactly that, the new MFNs are appended to the node's file. Nothing else
+/// is allocated, so availheap's free pages of `node` drop by exactly `pages`.
+fn populate_more(
+    xen: &Xen,
+    domid: DomId,
+    node: u32,
+    pages: u64,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let info = xen.getdomaininfo(domid)?;
+    let total = info.tot_pages.saturating_add(pages);
+    let kib = total
+        .checked_mul(PAGE_SIZE as u64 / 1024)
+        .ok_or_else(|| Failure::Usage(format!("{total} pages overflow max_mem")))?;
+    xen.set_max_mem(domid, kib)?;
+    // PV gpfns are only labels: take fresh ones above those mkdom used.
+    let base = (1u64 << 32) + info.tot_pages;
+    let gpfns: Vec<u64> = (base..base + pages).collect();
+    let mfns = xen.populate_physmap(domid, xenmemf_exact_node(node), &gpfns)?;
+    let path = mfns_path(domid, node);
+    let mut all = read_mfns(&path).unwrap_or_default();
+    all.extend_from_slice(&mfns);
+    write_mfns(&path, &all)?;
+    let _ = writeln!(out, "placed node={node} pages={pages}");
+    Ok(())
+}
+
+/// Runs a command as another user (for the "not root" error path).
+fn as_user(uid: u32, argv: &[&str], out: &mut String) -> core::result::Result<(), Failure> {
+    use std::os::unix::process::CommandExt;
+    let Some((cmd, args)) = argv.split_first() else {
+        return Err(Failure::Usage("as-user needs a command".into()));
+    };
+    let o = std::process::Command::new(cmd)
+        .args(args)
+        .uid(uid)
+        .gid(uid)
+        .output()
+        .map_err(|e| io_failure(format!("cannot run {cmd} as uid {uid}"), e))?;
+    out.push_str(&String::from_utf8_lossy(&o.stdout));
+    out.push_str(&String::from_utf8_lossy(&o.stderr));
+    let _ = writeln!(out, "as-user rc={}", o.status.code().unwrap_or(-1));
+    Ok(())
+}
+
 fn remove_mfns(domid: DomId, nodes: u32) {
     for node in 0..nodes {
         let _ = std::fs::remove_file(mfns_path(domid, node));
@@ -560,6 +613,8 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Destroy(DomId),
         Affinity(DomId),
         Bench(DomId, u32),
+        Populate(DomId, u32, u64),
+        AsUser(u32, Vec<&'a str>),
     }
     let domain_bits = |s: &str| {
         if s == "free" {
@@ -616,9 +671,6 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
                 .iter()
                 .map(|p| parse_count("pages", p))
                 .collect::<core::result::Result<Vec<u64>, Failure>>()?;
-            if pages.iter().all(|&p| p == 0) {
-                return Err(Failure::Usage("mkdom needs pages on some node".into()));
-            }
             Cmd::Mkdom(pages)
         }
         ["release", d, n, k] => {
@@ -629,6 +681,23 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
                 )));
             }
             Cmd::Release(parse_domid(d)?, node as u32, parse_count("pages", k)?)
+        }
+        ["populate", d, n, k] => {
+            let node = parse_count("node", n)?;
+            if node >= MAX_NUMNODES as u64 {
+                return Err(Failure::Usage(format!(
+                    "node '{n}' is not below {MAX_NUMNODES}"
+                )));
+            }
+            Cmd::Populate(parse_domid(d)?, node as u32, parse_count("pages", k)?)
+        }
+        ["as-user", uid, ref argv @ ..] if !argv.is_empty() => {
+            let uid = parse_count("uid", uid)?;
+            Cmd::AsUser(
+                u32::try_from(uid)
+                    .map_err(|_| Failure::Usage(format!("uid {uid} is not 32-bit")))?,
+                argv.to_vec(),
+            )
         }
         ["destroy", d] => Cmd::Destroy(parse_domid(d)?),
         ["affinity", d] => Cmd::Affinity(parse_domid(d)?),
@@ -661,6 +730,8 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::Destroy(d) => destroy(&xen, d, out)?,
         Cmd::Affinity(d) => affinity(&xen, d, out)?,
         Cmd::Bench(d, reps) => bench(&xen, d, reps, out)?,
+        Cmd::Populate(d, n, k) => populate_more(&xen, d, n, k, out)?,
+        Cmd::AsUser(uid, argv) => as_user(uid, &argv, out)?,
     }
     Ok(())
 }
@@ -766,8 +837,11 @@ mod tests {
             &["domnodestat", "1"],
             &["domnodestat", "1", "-1", "0", "4097"],
             &["mkdom"],
-            &["mkdom", "0", "0"],
             &["mkdom", "10", "x"],
+            &["populate", "1", "64", "1"],
+            &["populate", "1", "0"],
+            &["as-user", "x", "ls"],
+            &["as-user", "0"],
             &["mkdom", "-1"],
             &["release", "1", "0"],
             &["release", "1", "64", "1"],

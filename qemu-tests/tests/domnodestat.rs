@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! XEN_SYSCTL_numa_getdomnodestat end to end, in QEMU, on the real patched
+//! Xen: domains whose placement the test itself requests (dom0-testkit
+//! creates them with raw domctls and XENMEM_populate_physmap with
+//! XENMEMF_exact_node), dom0 placed with dom0_nodes=, and a 1 GiB domain
+//! walked in pieces. Independent sources: the placement requested, debug
+//! key 'u', availheap's free pages, the C free-list walk. docs/testing.md.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use xen_numastat_abi::errno;
+use xen_numastat_qemu_tests::parse::parse_numa_dump;
+use xen_numastat_qemu_tests::{boot, ensure_artifacts, BootResult, CommandResult, Topology};
+
+const DEADLINE: Duration = Duration::from_secs(300);
+const EINVAL: i64 = -(errno::EINVAL as i64);
+const ESRCH: i64 = -(errno::ESRCH as i64);
+const ENOBUFS: i64 = -(errno::ENOBUFS as i64);
+
+/// One `dom0-testkit domnodestat` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DomStat {
+    rc: i64,
+    tot_pages: u64,
+    xenheap_pages: u64,
+    extra_pages: u64,
+    pieces: u64,
+    restarts: u64,
+    nr_nodes: u64,
+    /// Summed over the requested node(s): (page_list, extra, xenpage_list).
+    total: (u64, u64, u64),
+    /// node -> (page_list, extra_page_list, xenpage_list)
+    nodes: BTreeMap<u32, (u64, u64, u64)>,
+}
+
+impl DomStat {
+    fn page_list(&self, node: u32) -> u64 {
+        self.nodes.get(&node).map_or(0, |c| c.0)
+    }
+    fn sums(&self) -> (u64, u64, u64) {
+        self.nodes
+            .values()
+            .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2))
+    }
+}
+
+fn parse_domstat(r: &BootResult, lines: &[String]) -> DomStat {
+    let head = lines
+        .first()
+        .unwrap_or_else(|| r.fail("no domnodestat output"));
+    let n = |k| num(r, head, k) as u64;
+    let mut s = DomStat {
+        rc: num(r, head, "rc"),
+        tot_pages: n("tot_pages"),
+        xenheap_pages: n("xenheap_pages"),
+        extra_pages: n("extra_pages"),
+        pieces: n("pieces"),
+        restarts: n("restarts"),
+        nr_nodes: n("nr_nodes"),
+        total: (n("page_list"), n("extra_page_list"), n("xenpage_list")),
+        nodes: BTreeMap::new(),
+    };
+    for l in lines.iter().skip(1).filter(|l| l.starts_with("count ")) {
+        let v = |k| num(r, l, k) as u64;
+        s.nodes.insert(
+            v("node") as u32,
+            (v("page_list"), v("extra_page_list"), v("xenpage_list")),
+        );
+    }
+    s
+}
+
+fn domstat(r: &BootResult, c: &CommandResult) -> DomStat {
+    r.check(c.ok(), format!("`{}` failed: {:?}", c.command, c.output));
+    let s = parse_domstat(r, &c.output);
+    r.check(s.rc == 0, format!("`{}`: rc {}", c.command, s.rc));
+    s
+}
+
+/// A walk of an unchanging domain adds up to what Xen says it holds.
+fn check_sums(r: &BootResult, what: &str, s: &DomStat) {
+    let (pl, extra, xen) = s.sums();
+    r.check(
+        s.total == (pl, extra, xen),
+        format!(
+            "{what}: total {:?} != Σ nodes {:?}",
+            s.total,
+            (pl, extra, xen)
+        ),
+    );
+    r.check(
+        pl == s.tot_pages,
+        format!("{what}: Σ page_list {pl} != tot_pages {}", s.tot_pages),
+    );
+    r.check(
+        xen == s.xenheap_pages,
+        format!(
+            "{what}: Σ xenpage_list {xen} != xenheap_pages {}",
+            s.xenheap_pages
+        ),
+    );
+    r.check(
+        extra == s.extra_pages,
+        format!(
+            "{what}: Σ extra_page_list {extra} != extra_pages {}",
+            s.extra_pages
+        ),
+    );
+    r.check(
+        s.restarts == 0,
+        format!("{what}: {} restarts on a quiet domain", s.restarts),
+    );
+}
+
+/// getdomnodestat's page_list per node equals debug key 'u' for `domid`.
+fn check_against_u(r: &BootResult, key_u: &CommandResult, domid: u32, s: &DomStat) {
+    let u = parse_numa_dump(&key_text(r, key_u)).unwrap_or_else(|e| r.fail(e));
+    let d = u
+        .domain(domid)
+        .unwrap_or_else(|| r.fail(format!("key u lists no Domain {domid}")));
+    r.check(
+        d.total_pages == s.tot_pages,
+        format!(
+            "dom{domid}: key u total {} vs tot_pages {}",
+            d.total_pages, s.tot_pages
+        ),
+    );
+    for &node in s.nodes.keys() {
+        let theirs = d.pages_on(node).unwrap_or(0);
+        r.check(
+            s.page_list(node) == theirs,
+            format!(
+                "dom{domid} node {node}: getdomnodestat {} vs key u {theirs}",
+                s.page_list(node)
+            ),
+        );
+    }
+    r.check(
+        d.listed_pages() == s.sums().0,
+        format!("dom{domid}: key u lists {} pages", d.listed_pages()),
+    );
+}
+
+fn node_totals(m: &Matrix) -> BTreeMap<u32, u64> {
+    m.nodes()
+        .into_iter()
+        .map(|n| (n, m.node_total(n)))
+        .collect()
+}
+
+/// Free pages moved by exactly `delta[node]` (negative: pages taken).
+fn check_free_moved(
+    r: &BootResult,
+    what: &str,
+    before: &Matrix,
+    after: &Matrix,
+    delta: &[(u32, i64)],
+) {
+    for (node, b) in node_totals(before) {
+        let want = b as i64
+            + delta
+                .iter()
+                .find(|(n, _)| *n == node)
+                .map_or(0, |(_, d)| *d);
+        let got = after.node_total(node) as i64;
+        r.check(
+            got == want,
+            format!("{what}: node {node} free {got}, want {want} (was {b})"),
+        );
+    }
+}
+
+fn check_walk_matches(r: &BootResult, c: &CommandResult, m: &Matrix) {
+    for ((node, zone), (pages, _chunks, counter)) in parse_heapwalk(r, c) {
+        r.check(
+            pages == counter && pages == m.get(node, zone),
+            format!(
+                "node {node} zone {zone}: free lists {pages}, counter {counter}, availheap {}",
+                m.get(node, zone)
+            ),
+        );
+    }
+}
+
+/// `DOM<d>: NODE<n>: PAGES: <p>` lines -> (d, n) -> p.
+fn parse_seed_dom(r: &BootResult, c: &CommandResult) -> BTreeMap<(u32, u32), u64> {
+    r.check(c.ok(), format!("`{}` failed: {:?}", c.command, c.output));
+    c.output
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split(": ").collect();
+            match f.as_slice() {
+                [d, n, "PAGES", p] => {
+                    let d = d.strip_prefix("DOM").and_then(|d| d.parse().ok());
+                    let n = n.strip_prefix("NODE").and_then(|n| n.parse().ok());
+                    match (d, n, p.parse().ok()) {
+                        (Some(d), Some(n), Some(p)) => ((d, n), p),
+                        _ => r.fail(format!("bad seed line {l:?}")),
+                    }
+                }
+                _ => r.fail(format!("unexpected seed line {l:?}")),
+            }
+        })
+        .collect()
+}
+
+fn check_seed(r: &BootResult, seed: &BTreeMap<(u32, u32), u64>, domid: u32, s: &DomStat) {
+    for (&node, &(pl, _extra, xen)) in &s.nodes {
+        let got = seed.get(&(domid, node)).copied();
+        r.check(
+            got == Some(pl + xen),
+            format!("seed DOM{domid} NODE{node}: {got:?}, want {}", pl + xen),
+        );
+    }
+}
+
+// Command indexes of the three-node scenario.
+const PRE: usize = 0;
+const MKDOM: usize = 1;
+const M0: usize = 2;
+const POP0: usize = 3;
+const M1: usize = 4;
+const M2: usize = 6;
+const M3: usize = 8;
+const S1: usize = 9;
+const KEY_U: usize = 10;
+const S0: usize = 11;
+const M4: usize = 13;
+const S2: usize = 14;
+const WALK1: usize = 15;
+const SEED1: usize = 16;
+const SEED_ALL: usize = 17;
+const ALL_VIEWS: usize = 18;
+const DESTROY: usize = 19;
+const GONE: usize = 20;
+const M5: usize = 21;
+const WALK2: usize = 22;
+const BAD: usize = 23;
+const CLI_NO_DOMAIN: usize = 24;
+const CLI_RESERVED: usize = 25;
+const CLI_NOT_ROOT: usize = 26;
+
+const PLACE: [u64; 3] = [3000, 5000, 7000];
+const RELEASE: u64 = 1234;
+
+/// (domain, node, pad, capacity) and the error each must get.
+const BAD_CALLS: &[(&str, &str, u32, u32, i64)] = &[
+    ("1", "3", 0, 64, EINVAL),     // node 3 not online
+    ("1", "64", 0, 64, EINVAL),    // node id out of range
+    ("1", "-2", 0, 64, EINVAL),    // negative node, not the wildcard
+    ("1", "-1", 1, 64, EINVAL),    // nonzero pad
+    ("32752", "-1", 0, 64, ESRCH), // DOMID_SELF
+    ("32753", "-1", 0, 64, ESRCH), // DOMID_IO
+    ("32754", "-1", 0, 64, ESRCH), // DOMID_XEN
+    ("32755", "-1", 0, 64, ESRCH), // DOMID_COW
+    ("32756", "-1", 0, 64, ESRCH), // DOMID_INVALID
+    ("32767", "-1", 0, 64, ESRCH), // DOMID_IDLE
+    ("77", "-1", 0, 64, ESRCH),    // no such domain
+    ("1", "-1", 0, 2, ENOBUFS),    // 3 nodes, room for 2
+];
+
+#[test]
+fn three_nodes_requested_placement_release_and_destroy() {
+    ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
+    let bad: Vec<String> = BAD_CALLS
+        .iter()
+        .map(|(d, n, pad, cap, _)| {
+            format!("dom0-testkit domnodestat {d} {n} {pad} {cap}; dom0-testkit domnodestat 0 -1")
+        })
+        .collect();
+    let t = Topology::nodes(&[(1024, 1), (1024, 1), (1024, 1)])
+        .label("domnodestat-3x1G")
+        .xen_arg("dom0_nodes=1")
+        .run("dom0-testkit matrix")
+        .run("dom0-testkit mkdom 0")
+        .run("dom0-testkit matrix")
+        .run(&format!("dom0-testkit populate 1 0 {}", PLACE[0]))
+        .run("dom0-testkit matrix")
+        .run(&format!("dom0-testkit populate 1 1 {}", PLACE[1]))
+        .run("dom0-testkit matrix")
+        .run(&format!("dom0-testkit populate 1 2 {}", PLACE[2]))
+        .run("dom0-testkit matrix")
+        .run("dom0-testkit domnodestat 1 -1")
+        .run("dom0-testkit keys u")
+        .run("dom0-testkit domnodestat 0 -1")
+        .run(&format!("dom0-testkit release 1 1 {RELEASE}"))
+        .run("dom0-testkit matrix")
+        .run("dom0-testkit domnodestat 1 -1")
+        .run("dom0-testkit heapwalk-all")
+        .run("xen-numastat -d 1 --format=seed")
+        .run("xen-numastat -d all --format=seed")
+        .run("xen-numastat -p -H -d all")
+        .run("dom0-testkit destroy 1")
+        .run("sleep 1; dom0-testkit domnodestat 1 -1")
+        .run("dom0-testkit matrix")
+        .run("dom0-testkit heapwalk-all")
+        .run(&bad.join("; "))
+        .run("xen-numastat -d 77")
+        .run("xen-numastat -d 32752")
+        .run("dom0-testkit as-user 65534 xen-numastat -H");
+    let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    r.check(
+        r.commands.len() == CLI_NOT_ROOT + 1,
+        "not every dom0 command ran",
+    );
+    for i in 0..=WALK2 {
+        if i != GONE {
+            r.check(
+                r.command(i).ok(),
+                format!(
+                    "`{}` failed: {:?}",
+                    r.command(i).command,
+                    r.command(i).output
+                ),
+            );
+        }
+    }
+    r.check(
+        r.command(MKDOM).output.iter().any(|l| l == "domid=1"),
+        format!("{:?}", r.command(MKDOM).output),
+    );
+
+    // Each placement takes exactly its pages from its node, nothing else.
+    let m = |i| parse_matrix(&r, r.command(i));
+    let (pre, m0, m1, m2, m3) = (m(PRE), m(M0), m(M1), m(M2), m(M3));
+    check_free_moved(&r, "populate node 0", &m0, &m1, &[(0, -(PLACE[0] as i64))]);
+    check_free_moved(&r, "populate node 1", &m1, &m2, &[(1, -(PLACE[1] as i64))]);
+    check_free_moved(&r, "populate node 2", &m2, &m3, &[(2, -(PLACE[2] as i64))]);
+    r.check(
+        r.command(POP0).output == ["placed node=0 pages=3000"],
+        format!("{:?}", r.command(POP0).output),
+    );
+
+    // getdomnodestat sees exactly the placement, and agrees with key 'u'.
+    let s1 = domstat(&r, r.command(S1));
+    for (node, &want) in PLACE.iter().enumerate() {
+        r.check(
+            s1.page_list(node as u32) == want,
+            format!(
+                "dom1 node {node}: {} pages, placed {want}",
+                s1.page_list(node as u32)
+            ),
+        );
+    }
+    r.check(s1.nr_nodes == 3 && s1.nodes.len() == 3, format!("{s1:?}"));
+    r.check(
+        s1.tot_pages == PLACE.iter().sum::<u64>(),
+        format!("tot_pages {}", s1.tot_pages),
+    );
+    r.check(
+        s1.xenheap_pages > 0,
+        "a PV domain has its shared info page on xenpage_list",
+    );
+    check_sums(&r, "dom1", &s1);
+    check_against_u(&r, r.command(KEY_U), 1, &s1);
+
+    // dom0, placed by dom0_nodes=1, in the same boot.
+    let s0 = domstat(&r, r.command(S0));
+    check_sums(&r, "dom0", &s0);
+    check_against_u(&r, r.command(KEY_U), 0, &s0);
+    r.check(
+        s0.pieces > 1,
+        format!(
+            "dom0 ({} pages) walked in {} piece(s)",
+            s0.tot_pages, s0.pieces
+        ),
+    );
+    r.check(
+        s0.page_list(1) > s0.tot_pages / 2,
+        format!(
+            "dom0_nodes=1 but dom0 has {} of {} pages on node 1",
+            s0.page_list(1),
+            s0.tot_pages
+        ),
+    );
+
+    // Releasing pages on node 1 gives exactly those back.
+    let m4 = m(M4);
+    check_free_moved(&r, "release node 1", &m3, &m4, &[(1, RELEASE as i64)]);
+    let s2 = domstat(&r, r.command(S2));
+    let want = [PLACE[0], PLACE[1] - RELEASE, PLACE[2]];
+    for (node, &w) in want.iter().enumerate() {
+        r.check(
+            s2.page_list(node as u32) == w,
+            format!(
+                "after release, dom1 node {node}: {}, want {w}",
+                s2.page_list(node as u32)
+            ),
+        );
+    }
+    check_sums(&r, "dom1 after release", &s2);
+    check_walk_matches(&r, r.command(WALK1), &m4);
+
+    // The CLI: the 2006 lines, one domain and all; all three views at once.
+    let seed1 = parse_seed_dom(&r, r.command(SEED1));
+    r.check(seed1.len() == 3, format!("{seed1:?}"));
+    check_seed(&r, &seed1, 1, &s2);
+    let seed_all = parse_seed_dom(&r, r.command(SEED_ALL));
+    check_seed(&r, &seed_all, 1, &s2);
+    check_seed(&r, &seed_all, 0, &s0);
+    r.check(
+        seed_all.len() == 6,
+        format!("-d all should list dom0 and dom1: {seed_all:?}"),
+    );
+    let views = r.command(ALL_VIEWS).text();
+    for header in [
+        "XEN_SYSCTL_physinfo",
+        "XEN_SYSCTL_numa_availheap",
+        "XEN_SYSCTL_numa_getdomnodestat",
+    ] {
+        r.check(
+            views.contains(header),
+            format!("-p -H -d all lacks the {header} view:\n{views}"),
+        );
+    }
+
+    // Destroyed: -ESRCH, and every node's free memory back where it was.
+    r.check(
+        r.command(DESTROY).output == ["destroyed domid=1"],
+        format!("{:?}", r.command(DESTROY).output),
+    );
+    let gone = parse_domstat(&r, &r.command(GONE).output);
+    r.check(
+        gone.rc == ESRCH,
+        format!("destroyed domain: rc {}", gone.rc),
+    );
+    let m5 = m(M5);
+    check_free_moved(&r, "create, populate, release, destroy", &pre, &m5, &[]);
+    check_walk_matches(&r, r.command(WALK2), &m5);
+
+    // Rejected input, each followed by a valid call that succeeds.
+    let lines = &r.command(BAD).output;
+    let heads: Vec<&String> = lines.iter().filter(|l| l.starts_with("rc=")).collect();
+    r.check(
+        heads.len() == 2 * BAD_CALLS.len(),
+        format!("{} answers for {} bad calls", heads.len(), BAD_CALLS.len()),
+    );
+    for (i, (d, n, pad, cap, want)) in BAD_CALLS.iter().enumerate() {
+        let got = num(&r, heads[2 * i], "rc");
+        r.check(
+            got == *want,
+            format!("domnodestat {d} {n} pad={pad} cap={cap}: rc {got}, want {want}"),
+        );
+        if *want == ENOBUFS {
+            r.check(
+                num(&r, heads[2 * i], "nr_nodes") == 3,
+                format!("ENOBUFS must say 3 entries: {}", heads[2 * i]),
+            );
+        }
+        r.check(
+            num(&r, heads[2 * i + 1], "rc") == 0,
+            format!("valid call after {d} {n}: {}", heads[2 * i + 1]),
+        );
+    }
+
+    // CLI errors: unknown domain (7), reserved id rejected before any
+    // hypercall (2), not root (3). Each one line saying what to do.
+    let c = r.command(CLI_NO_DOMAIN);
+    r.check(
+        c.rc == Some(7) && c.output.len() == 1 && c.output[0].contains("-d all"),
+        format!("{c:?}"),
+    );
+    let c = r.command(CLI_RESERVED);
+    r.check(c.rc == Some(2) && c.output.len() == 1, format!("{c:?}"));
+    let c = r.command(CLI_NOT_ROOT);
+    r.check(
+        c.output.last().map(String::as_str) == Some("as-user rc=3"),
+        format!("{c:?}"),
+    );
+}
+
+#[test]
+fn two_nodes_dom0_nodes_every_domain_matches_key_u() {
+    ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
+    let t = Topology::nodes(&[(1024, 1), (1024, 1)])
+        .label("domnodestat-2x1G-dom0_nodes")
+        .xen_arg("dom0_nodes=1")
+        .run("dom0-testkit mkdom 2000 1000")
+        .run("dom0-testkit domnodestat 0 -1")
+        .run("dom0-testkit domnodestat 1 -1")
+        .run("dom0-testkit keys u")
+        .run("dom0-testkit domnodestat 0 -1")
+        .run("dom0-testkit domnodestat 1 0")
+        .run("dom0-testkit domnodestat free -1")
+        .run("dom0-testkit matrix");
+    let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    r.expect_all_ok();
+    let (s0, s1) = (domstat(&r, r.command(1)), domstat(&r, r.command(2)));
+    check_sums(&r, "dom0", &s0);
+    check_sums(&r, "dom1", &s1);
+    check_against_u(&r, r.command(3), 0, &s0);
+    check_against_u(&r, r.command(3), 1, &s1);
+    r.check(
+        (s1.page_list(0), s1.page_list(1)) == (2000, 1000),
+        format!("dom1 {s1:?}"),
+    );
+    // dom0 did not change around key 'u'.
+    let again = domstat(&r, r.command(4));
+    r.check(
+        again.nodes == s0.nodes,
+        format!("dom0 changed: {s0:?} then {again:?}"),
+    );
+    // The seed's single-node form: one node's counts, in the total.
+    let one = domstat(&r, r.command(5));
+    r.check(
+        one.total == s1.nodes[&0] && one.total.0 == 2000,
+        format!(
+            "node 0 alone {one:?}, from the full walk {:?}",
+            s1.nodes[&0]
+        ),
+    );
+    // domain = free: each node's free pages, as availheap says.
+    let free = domstat(&r, r.command(6));
+    let m = parse_matrix(&r, r.command(7));
+    for n in m.nodes() {
+        r.check(
+            free.page_list(n) == m.node_total(n),
+            format!(
+                "node {n}: free {} vs availheap {}",
+                free.page_list(n),
+                m.node_total(n)
+            ),
+        );
+    }
+}
+
+#[test]
+fn one_gib_domain_is_walked_in_pieces_and_matches_key_u() {
+    ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
+    let half_gib = 1u64 << 17; // pages: 2 x 512 MiB = 1 GiB
+    let t = Topology::nodes(&[(2048, 1), (2048, 1)])
+        .label("domnodestat-1GiB-domain")
+        .run(&format!("dom0-testkit mkdom {half_gib} {half_gib}"))
+        .run("dom0-testkit domnodestat 1 -1")
+        .run("dom0-testkit keys u")
+        .run("xen-numastat -d 1");
+    let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    r.expect_all_ok();
+    let s = domstat(&r, r.command(1));
+    r.check(
+        s.tot_pages == 2 * half_gib,
+        format!("tot_pages {}", s.tot_pages),
+    );
+    r.check(
+        (s.page_list(0), s.page_list(1)) == (half_gib, half_gib),
+        format!("{s:?}"),
+    );
+    // 4096 page visits per hold of page_alloc_lock: at least 64 pieces.
+    r.check(
+        s.pieces >= 2 * half_gib / 4096,
+        format!("1 GiB walked in {} pieces", s.pieces),
+    );
+    println!("1 GiB domain: {} pieces, {} restarts", s.pieces, s.restarts);
+    check_sums(&r, "1 GiB dom1", &s);
+    check_against_u(&r, r.command(2), 1, &s);
+}

@@ -170,15 +170,18 @@ pub struct XenSysctlNumaGetdomnodestat {
     /// wildcard); every field of an offline id's entry is
     /// [`XEN_NUMA_NODE_OFFLINE`].
     pub nodes: u64,
-    /// IN: entries `nodes` can hold. OUT (when `nodes` is non-zero): entries
-    /// needed; too small: `-ENOBUFS`.
+    /// IN: entries `nodes` can hold. OUT (when `nodes` is non-zero and the
+    /// node and pad checks passed, so also with `-ESRCH`): entries needed;
+    /// too small: `-ENOBUFS`.
     pub nr_nodes: u32,
     /// IN: must be zero.
     pub pad: u32,
     /// OUT: counts summed over the requested node(s).
     pub total: XenNumaNodePages,
     /// OUT: `domain_tot_pages(d)`, `d->xenheap_pages`, `d->extra_pages`,
-    /// read under the lock at the end of the walk.
+    /// read under the lock at the end of the walk (0 for
+    /// [`XEN_NUMA_DOMAIN_FREE`], which walks nothing; so are `pieces` and
+    /// `restarts`).
     pub tot_pages: u64,
     pub xenheap_pages: u64,
     pub extra_pages: u64,

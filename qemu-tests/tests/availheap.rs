@@ -338,14 +338,14 @@ fn check_against_stock(case: &Case, patched_h: &BTreeMap<(u32, u32), u64>) {
     let art = Artifacts::default();
     let syms = |img: &XenImage| art.xen(img).with_file_name("xen-syms");
     let (p, s) = (
-        image_pages(&syms(&XenImage::Patched)),
-        image_pages(&syms(&XenImage::Stock)),
+        resident_image_pages(&syms(&XenImage::Patched)),
+        resident_image_pages(&syms(&XenImage::Stock)),
     );
     let slack = p.abs_diff(s);
     let stock_total: u64 = stock_h.values().sum();
     let patched_total: u64 = patched_h.values().sum();
     println!(
-        "{}: stock {stock_total} free pages, patched {patched_total}; images {s} and {p} pages",
+        "{}: stock {stock_total} free pages, patched {patched_total}; images keep {s} and {p} pages",
         case.label
     );
     r.check(
@@ -354,7 +354,7 @@ fn check_against_stock(case: &Case, patched_h: &BTreeMap<(u32, u32), u64>) {
     );
     r.check(
         stock_total.checked_sub(patched_total) == Some(slack),
-        format!("stock {stock_total} vs patched {patched_total} free pages: not apart by the {slack}-page image growth"),
+        format!("stock {stock_total} vs patched {patched_total} free pages: not apart by the {slack} pages the patched image keeps more"),
     );
     let diffs: Vec<_> = stock_h
         .iter()
@@ -364,10 +364,22 @@ fn check_against_stock(case: &Case, patched_h: &BTreeMap<(u32, u32), u64>) {
         })
         .collect();
     println!("{}: (node, zone) stock - patched: {diffs:?}", case.label);
+    // Where the pages are: dom0 is built after the image and the boot
+    // modules are placed, and the patched image's different size changes
+    // the heap's buddy chunks a little, so dom0's 512 MiB may come out of a
+    // neighbouring zone by a page or two (seen: +-1 in up to two cells).
+    // The total above is exact; per cell we allow that shuffle on top of
+    // the image growth (docs/testing.md).
+    const SHUFFLE: u64 = 2;
+    let moved: u64 = diffs.iter().map(|(_, d)| d.unsigned_abs()).sum();
+    r.check(
+        moved <= slack + 2 * SHUFFLE,
+        format!("{moved} pages differ in all: more than the image growth {slack} + 2x{SHUFFLE}: {diffs:?}"),
+    );
     for (k, d) in &diffs {
         r.check(
-            d.unsigned_abs() <= slack,
-            format!("node/zone {k:?}: stock - patched = {d} (slack {slack}); all: {diffs:?}"),
+            d.unsigned_abs() <= slack + SHUFFLE,
+            format!("node/zone {k:?}: stock - patched = {d} (allowed {slack} + {SHUFFLE}); all: {diffs:?}"),
         );
     }
 }

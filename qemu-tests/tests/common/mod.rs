@@ -180,9 +180,11 @@ pub fn key_text(r: &BootResult, c: &CommandResult) -> String {
     text
 }
 
-/// Pages in the hypervisor image as linked: `__2M_rwdata_end - _start`
-/// (xen/arch/x86/xen.lds.S), read from xen-syms with nm.
-pub fn image_pages(xen_syms: &std::path::Path) -> u64 {
+/// Pages the hypervisor image keeps after boot: the image as linked,
+/// `_start..__2M_rwdata_end` (xen/arch/x86/xen.lds.S), less its init
+/// sections `__init_begin..__init_end`, which free_init_memory() gives to
+/// the heap at the end of boot. Read from xen-syms with nm.
+pub fn resident_image_pages(xen_syms: &std::path::Path) -> u64 {
     let out = std::process::Command::new("nm")
         .arg(xen_syms)
         .output()
@@ -198,5 +200,7 @@ pub fn image_pages(xen_syms: &std::path::Path) -> u64 {
             })
             .unwrap_or_else(|| panic!("no {sym} in {}", xen_syms.display()))
     };
-    (addr("__2M_rwdata_end") - addr("_start")).div_ceil(4096)
+    let image = addr("__2M_rwdata_end") - addr("_start");
+    let init = addr("__init_end") - addr("__init_begin");
+    (image - init).div_ceil(4096)
 }

@@ -10,7 +10,8 @@ TARGET := x86_64-unknown-linux-gnu
 BINDIR := $(TOP)/target/$(TARGET)/release
 CARGO ?= cargo
 
-# Demo topology: PLATFORM.md's two 1 GiB nodes.
+# Demo topology: PLATFORM.md's two 1 GiB nodes, and a test domain with
+# 2000 pages on node 0 and 1000 on node 1 so that -d all has two rows.
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-patched dom0-bins artifacts \
@@ -40,7 +41,8 @@ artifacts: xen-stock xen-patched dom0-bins
 
 demo: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --quiet --nodes $(DEMO_NODES) \
-	    --run 'xen-numastat -p' --run 'xen-numastat -H' --run 'dom0-testkit keys u'
+	    --run 'dom0-testkit mkdom 2000 1000' --run 'xen-numastat -p' \
+	    --run 'xen-numastat -H' --run 'xen-numastat -d all' --run 'dom0-testkit keys u'
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

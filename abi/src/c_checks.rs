@@ -49,6 +49,11 @@ pub const CONSTANTS: &[Check] = &[
     ),
     c("XEN_SYSCTL_debug_keys", XEN_SYSCTL_DEBUG_KEYS as u64),
     c("XEN_SYSCTL_numainfo", XEN_SYSCTL_NUMAINFO as u64),
+    c("XEN_SYSCTL_availheap", XEN_SYSCTL_AVAILHEAP as u64),
+    c("XEN_SYSCTL_cputopoinfo", XEN_SYSCTL_CPUTOPOINFO as u64),
+    c("XEN_INVALID_CORE_ID", XEN_INVALID_CORE_ID as u64),
+    c("XEN_INVALID_SOCKET_ID", XEN_INVALID_SOCKET_ID as u64),
+    c("XEN_INVALID_NODE_ID", XEN_INVALID_NODE_ID as u64),
     c("XEN_INVALID_MEM_SZ", XEN_INVALID_MEM_SZ),
     c("XEN_INVALID_NODE_DIST", XEN_INVALID_NODE_DIST as u64),
     c(
@@ -118,6 +123,21 @@ const READCONSOLE: &[Check] = &layout!(
     XenSysctlReadconsole,
     [clear, incremental, index, buffer, count]
 );
+const UPSTREAM_AVAILHEAP: &[Check] = &layout!(
+    "struct xen_sysctl_availheap",
+    XenSysctlAvailheap,
+    [min_bitwidth, max_bitwidth, node, avail_bytes]
+);
+const CPUTOPO: &[Check] = &layout!(
+    "struct xen_sysctl_cputopo",
+    XenSysctlCputopo,
+    [core, socket, node]
+);
+const CPUTOPOINFO: &[Check] = &layout!(
+    "struct xen_sysctl_cputopoinfo",
+    XenSysctlCputopoinfo,
+    [num_cpus, cputopo]
+);
 const AVAILHEAP: &[Check] = &layout!(
     "struct xen_sysctl_numa_availheap",
     XenSysctlNumaAvailheap,
@@ -166,6 +186,9 @@ pub const LAYOUTS: &[&[Check]] = &[
     NUMAINFO,
     DEBUG_KEYS,
     READCONSOLE,
+    UPSTREAM_AVAILHEAP,
+    CPUTOPO,
+    CPUTOPOINFO,
     AVAILHEAP,
     HEAPWALK,
     NODE_PAGES,

@@ -24,8 +24,22 @@ pub const XEN_SYSCTL_PHYSINFO: u32 = 3;
 pub const XEN_SYSCTL_GETDOMAININFOLIST: u32 = 6;
 /// `#define XEN_SYSCTL_debug_keys 7`
 pub const XEN_SYSCTL_DEBUG_KEYS: u32 = 7;
+/// `#define XEN_SYSCTL_availheap 9`: upstream's free memory by node and
+/// address width (what a stock Xen answers instead of our availheap).
+pub const XEN_SYSCTL_AVAILHEAP: u32 = 9;
+/// `#define XEN_SYSCTL_cputopoinfo 16`
+pub const XEN_SYSCTL_CPUTOPOINFO: u32 = 16;
 /// `#define XEN_SYSCTL_numainfo 17`
 pub const XEN_SYSCTL_NUMAINFO: u32 = 17;
+
+/// `#define XEN_INVALID_CORE_ID (~0U)`: cputopoinfo's `core` of a CPU that
+/// is not present.
+pub const XEN_INVALID_CORE_ID: u32 = !0;
+/// `#define XEN_INVALID_SOCKET_ID (~0U)`
+pub const XEN_INVALID_SOCKET_ID: u32 = !0;
+/// `#define XEN_INVALID_NODE_ID (~0U)`: cputopoinfo's `node` of a CPU that
+/// is not present, or that Xen places on no node (`NUMA_NO_NODE`).
+pub const XEN_INVALID_NODE_ID: u32 = !0;
 
 /// `#define XEN_INVALID_MEM_SZ (~0U)`: numainfo's memsize (and memfree) of an
 /// offline node id. sysctl.c stores the 32-bit `~0U` in the u64 field, so the
@@ -151,6 +165,63 @@ impl SysctlPayload for XenSysctlReadconsole {
     const CMD: u32 = XEN_SYSCTL_READCONSOLE;
 }
 
+/// `struct xen_sysctl_availheap` (upstream, `XEN_SYSCTL_availheap`): free
+/// bytes of the domain heap on `node` (-1: all online nodes) in the zones
+/// from `bits_to_zone(min_bitwidth)` to `bits_to_zone(max_bitwidth)`
+/// (`avail_domheap_pages_region()`, xen/common/page_alloc.c: a width `b`
+/// names zone `b - PAGE_SHIFT`, clamped to `1..NR_ZONES`; 0 means no
+/// bound). Zone 0 (`MEMZONE_XEN`) cannot be asked for. Each call is one
+/// sum; several calls are not one snapshot.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlAvailheap {
+    /// IN: smallest address width, 0 for no bound.
+    pub min_bitwidth: u32,
+    /// IN: largest address width, 0 for no bound.
+    pub max_bitwidth: u32,
+    /// IN: node id, or -1 for all nodes.
+    pub node: i32,
+    pub _pad: u32,
+    /// OUT: free bytes in the region.
+    pub avail_bytes: u64,
+}
+const_assert_eq!(size_of::<XenSysctlAvailheap>(), 24);
+const_assert_eq!(offset_of!(XenSysctlAvailheap, node), 8);
+const_assert_eq!(offset_of!(XenSysctlAvailheap, avail_bytes), 16);
+impl SysctlPayload for XenSysctlAvailheap {
+    const CMD: u32 = XEN_SYSCTL_AVAILHEAP;
+}
+
+/// `struct xen_sysctl_cputopo`: one element of cputopoinfo's array.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlCputopo {
+    pub core: u32,
+    pub socket: u32,
+    /// Xen's node id of the CPU, or [`XEN_INVALID_NODE_ID`].
+    pub node: u32,
+}
+const_assert_eq!(size_of::<XenSysctlCputopo>(), 12);
+
+/// `struct xen_sysctl_cputopoinfo`. With a NULL `cputopo` handle Xen
+/// answers in `num_cpus` the entries needed (highest present CPU + 1);
+/// otherwise it fills `min(that, num_cpus)` entries and sets `num_cpus` to
+/// the number written (xen/common/sysctl.c).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlCputopoinfo {
+    /// IN: entries `cputopo` holds. OUT: see above.
+    pub num_cpus: u32,
+    pub _pad: u32,
+    /// IN: guest address of a `xen_sysctl_cputopo_t[num_cpus]`, or 0.
+    pub cputopo: u64,
+}
+const_assert_eq!(size_of::<XenSysctlCputopoinfo>(), 16);
+const_assert_eq!(offset_of!(XenSysctlCputopoinfo, cputopo), 8);
+impl SysctlPayload for XenSysctlCputopoinfo {
+    const CMD: u32 = XEN_SYSCTL_CPUTOPOINFO;
+}
+
 // Payloads must fit the union. Every payload struct spells out its padding
 // as named fields (`pad`, `_pad`), so none has implicit padding: the tools
 // copy them as plain bytes.
@@ -158,6 +229,8 @@ static_assertions::const_assert!(size_of::<XenSysctlPhysinfo>() <= XEN_SYSCTL_PA
 static_assertions::const_assert!(size_of::<XenSysctlNumainfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
 static_assertions::const_assert!(size_of::<XenSysctlDebugKeys>() <= XEN_SYSCTL_PAYLOAD_SIZE);
 static_assertions::const_assert!(size_of::<XenSysctlReadconsole>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+static_assertions::const_assert!(size_of::<XenSysctlAvailheap>() <= XEN_SYSCTL_PAYLOAD_SIZE);
+static_assertions::const_assert!(size_of::<XenSysctlCputopoinfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
 static_assertions::const_assert!(
     size_of::<crate::XenSysctlNumaAvailheap>() <= XEN_SYSCTL_PAYLOAD_SIZE
 );

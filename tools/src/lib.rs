@@ -9,12 +9,14 @@
 //! Layers, bottom up:
 //! - [`privcmd`]: the Linux privcmd driver (`/dev/xen/privcmd`,
 //!   `/dev/xen/hypercall`), hypercall buffers and the generic sysctl,
-//!   domctl and memory_op calls. It is the only module with `unsafe` code.
+//!   domctl and memory_op calls. With [`term`] (one ioctl) the only module
+//!   with `unsafe` code.
 //! - [`error`]: [`Error`], every failure typed at the point it happens, with
 //!   a sentence saying what to do about it.
 //! - [`heap`]: the availheap counts matrix, parsed and checked (pure code).
 //! - [`domain`]: the getdomnodestat answer, parsed and checked (pure code).
 //! - [`xen`]: [`Xen`], one safe method per call.
+//! - [`term`]: the terminal's width (one ioctl, the other `unsafe` spot).
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -26,10 +28,12 @@ pub mod error;
 pub mod heap;
 #[allow(unsafe_code)]
 pub mod privcmd;
+#[allow(unsafe_code)]
+pub mod term;
 pub mod xen;
 
 pub use domain::{DomNodeStat, DomainSel, NodePagesRow};
 pub use error::{Errno, Error, Op, Result};
 pub use heap::{HeapCounts, HeapRow};
 pub use privcmd::{HypercallBuf, Privcmd};
-pub use xen::{Availheap, ConsoleRead, NumaInfo, Xen};
+pub use xen::{cpus_by_node, Availheap, ConsoleRead, DmaWidth, NumaInfo, Xen};

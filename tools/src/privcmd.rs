@@ -7,7 +7,8 @@
 //! shared with a child after fork, so Xen's `copy_{to,from}_guest` finds
 //! them). A guest handle is the virtual address of such a buffer.
 //!
-//! This is the only module of the crate with `unsafe` code. Its invariant:
+//! Apart from `term` (one TIOCGWINSZ ioctl), this is the only module of the
+//! crate with `unsafe` code. Its invariant:
 //! Xen writes only into [`HypercallBuf`]s, and no Rust reference ever points
 //! into a [`HypercallBuf`] (its bytes are only copied in and out through raw
 //! pointers), so a write by Xen cannot break Rust's aliasing rules.
@@ -22,12 +23,12 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use xen_numastat_abi::{
     DomId, DomctlPayload, SysctlPayload, XenArchDomainconfig, XenDomctl, XenDomctlCreatedomain,
     XenDomctlDestroydomain, XenDomctlGetdomaininfo, XenDomctlMaxMem, XenDomctlNodeaffinity,
-    XenMemoryReservation, XenNumaNodePages, XenSysctl, XenSysctlDebugKeys,
-    XenSysctlGetdomaininfolist, XenSysctlMeminfo, XenSysctlNumaAvailheap,
-    XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo,
-    XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP, HYPERVISOR_SYSCTL,
-    XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_PAYLOAD_SIZE, XEN_SYSCTL_INTERFACE_VERSION,
-    XEN_SYSCTL_PAYLOAD_SIZE,
+    XenMemoryReservation, XenNumaNodePages, XenSysctl, XenSysctlAvailheap, XenSysctlCputopo,
+    XenSysctlCputopoinfo, XenSysctlDebugKeys, XenSysctlGetdomaininfolist, XenSysctlMeminfo,
+    XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo,
+    XenSysctlPhysinfo, XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP,
+    HYPERVISOR_SYSCTL, XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_PAYLOAD_SIZE,
+    XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_PAYLOAD_SIZE,
 };
 
 /// The privcmd device: hypercalls.
@@ -91,6 +92,14 @@ unsafe impl Pod for XenSysctlDebugKeys {}
 // SAFETY: repr(C) { u8 x4, u32, u64, u32, u32 (explicit pad) }: 24 bytes,
 // no implicit padding; integers only.
 unsafe impl Pod for XenSysctlReadconsole {}
+// SAFETY: repr(C) { u32, u32, i32, u32 (explicit pad), u64 }: 24 bytes
+// (asserted in abi), no implicit padding; integers only.
+unsafe impl Pod for XenSysctlAvailheap {}
+// SAFETY: repr(C) { u32, u32, u32 }: 12 bytes, no padding; integers only.
+unsafe impl Pod for XenSysctlCputopo {}
+// SAFETY: repr(C) { u32, u32 (explicit pad), u64 }: 16 bytes (asserted in
+// abi); integers only.
+unsafe impl Pod for XenSysctlCputopoinfo {}
 // SAFETY: repr(C) { i32, i32, u32, u32, u64, u64, u32, u32 }: 40 bytes
 // (asserted in abi), no implicit padding; integers only.
 unsafe impl Pod for XenSysctlNumaAvailheap {}
@@ -161,6 +170,23 @@ pub unsafe trait SysctlArgs: SysctlPayload + Pod {
 unsafe impl SysctlArgs for XenSysctlPhysinfo {
     fn guest_ranges(&self) -> [GuestRange; 2] {
         [GuestRange::NONE; 2]
+    }
+}
+
+// SAFETY: upstream availheap has no guest handle.
+unsafe impl SysctlArgs for XenSysctlAvailheap {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        [GuestRange::NONE; 2]
+    }
+}
+
+// SAFETY: sysctl.c writes at most `num_cpus` (IN) entries at `cputopo`
+// (`copy_to_guest_offset(ti->cputopo, i, ...)` for `i < min(present,
+// num_cpus)`).
+unsafe impl SysctlArgs for XenSysctlCputopoinfo {
+    fn guest_ranges(&self) -> [GuestRange; 2] {
+        let len = u64::from(self.num_cpus) * size_of::<XenSysctlCputopo>() as u64;
+        [GuestRange::new(self.cputopo, len), GuestRange::NONE]
     }
 }
 

@@ -11,12 +11,13 @@ use crate::privcmd::{DomctlArgs, HypercallBuf, Privcmd, SysctlArgs};
 use core::mem::size_of;
 use xen_numastat_abi::{
     DomId, XenDomctlCreatedomain, XenDomctlDestroydomain, XenDomctlGetdomaininfo, XenDomctlMaxMem,
-    XenDomctlNodeaffinity, XenMemoryReservation, XenNumaNodePages, XenSysctlDebugKeys,
-    XenSysctlGetdomaininfolist, XenSysctlMeminfo, XenSysctlNumaAvailheap,
-    XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo,
-    XenSysctlReadconsole, XenctlBitmap, DOMID_FIRST_RESERVED, MAX_NUMNODES, NR_ZONES,
-    XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP, XEN_DOMCTL_DESTROYDOMAIN,
-    XEN_DOMCTL_GETDOMAININFO, XEN_INVALID_MEM_SZ, XEN_NUMA_ANY, XEN_SYSCTL_GETDOMAININFOLIST,
+    XenDomctlNodeaffinity, XenMemoryReservation, XenNumaNodePages, XenSysctlAvailheap,
+    XenSysctlCputopo, XenSysctlCputopoinfo, XenSysctlDebugKeys, XenSysctlGetdomaininfolist,
+    XenSysctlMeminfo, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk,
+    XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole, XenctlBitmap, DOMID_FIRST_RESERVED,
+    MAX_NUMNODES, NR_ZONES, PAGE_SHIFT, XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP,
+    XEN_DOMCTL_DESTROYDOMAIN, XEN_DOMCTL_GETDOMAININFO, XEN_INVALID_MEM_SZ, XEN_INVALID_NODE_ID,
+    XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_CPUTOPOINFO, XEN_SYSCTL_GETDOMAININFOLIST,
     XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
@@ -29,6 +30,13 @@ const READCONSOLE_MAX_CALLS: usize = 16 * 1024;
 
 /// Largest node count accepted from numainfo (Xen 4.17 x86 has 64).
 const NUMAINFO_MAX_NODES: u32 = 1024;
+
+/// Largest CPU count accepted from cputopoinfo (well above x86's
+/// `NR_CPUS` in Xen 4.17's Kconfig).
+const CPUTOPOINFO_MAX_CPUS: u32 = 16384;
+
+/// Calls [`Xen::read_console_ring`] makes at most (64 MiB of ring).
+const CONSOLE_RING_MAX_CALLS: usize = 1024;
 
 /// Largest `nr_counts` accepted from availheap's `-ENOBUFS` answer.
 const AVAILHEAP_MAX_COUNTS: u32 = 1 << 20;
@@ -82,6 +90,73 @@ impl NumaInfo {
             return None;
         }
         self.distance.get(from * n + to).copied()
+    }
+}
+
+/// The CPUs Xen places on each node, from `XEN_SYSCTL_cputopoinfo`
+/// entries indexed by CPU id: node id -> CPU ids, ascending. CPUs that are
+/// not present or on no node (`XEN_INVALID_NODE_ID`) are left out.
+pub fn cpus_by_node(cputopo: &[XenSysctlCputopo]) -> std::collections::BTreeMap<u32, Vec<u32>> {
+    let mut map = std::collections::BTreeMap::<u32, Vec<u32>>::new();
+    for (cpu, t) in (0u32..).zip(cputopo) {
+        if t.node != XEN_INVALID_NODE_ID {
+            map.entry(t.node).or_default().push(cpu);
+        }
+    }
+    map
+}
+
+/// Where the buddy allocator's DMA zone ends, as Xen decided at boot
+/// (`dma_bitsize`, xen/common/page_alloc.c): no sysctl reports it, only the
+/// boot line `Domain heap initialised DMA width N bits` in the console ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmaWidth {
+    /// Xen printed `DMA width N bits`: zones below `N - PAGE_SHIFT + 1`
+    /// (machine addresses below `2^N`) form the DMA heap.
+    Bits(u32),
+    /// Xen printed `Domain heap initialised` without a width: no DMA zone
+    /// (one online node and no `dma_bits=`).
+    None,
+    /// The line is no longer in the console ring (it wrapped, or a reader
+    /// cleared it).
+    Unknown,
+}
+
+impl DmaWidth {
+    /// Finds Xen's boot line in console text.
+    pub fn from_console(text: &str) -> Self {
+        const LINE: &str = "Domain heap initialised";
+        let Some(at) = text.find(LINE) else {
+            return Self::Unknown;
+        };
+        let rest = text[at + LINE.len()..].lines().next().unwrap_or("");
+        let bits = rest
+            .trim()
+            .strip_prefix("DMA width ")
+            .and_then(|r| r.strip_suffix("bits"))
+            .and_then(|n| n.trim().parse::<u32>().ok());
+        match bits {
+            Some(b) if b > PAGE_SHIFT && b <= 64 => Self::Bits(b),
+            Some(_) => Self::Unknown,
+            None => Self::None,
+        }
+    }
+
+    /// The first machine address above the DMA zone, if there is one.
+    pub fn boundary(self) -> Option<u64> {
+        match self {
+            Self::Bits(b) if b < 64 => Some(1u64 << b),
+            _ => None,
+        }
+    }
+
+    /// Whether zone `zone` (> 0) lies below the boundary: Xen's DMA zones
+    /// are `1..=bits_to_zone(dma_bitsize)` = `1..=bits - PAGE_SHIFT`.
+    pub fn zone_is_dma(self, zone: u32) -> bool {
+        match self {
+            Self::Bits(b) => zone >= 1 && zone <= b - PAGE_SHIFT,
+            _ => false,
+        }
     }
 }
 
@@ -217,6 +292,100 @@ impl Xen {
             meminfo: meminfo.read(0, got)?,
             distance: distance.read(0, got * got)?,
         })
+    }
+
+    /// `XEN_SYSCTL_cputopoinfo`: core, socket and node of each CPU id
+    /// `0..=highest present CPU` (a first call with a NULL handle asks for
+    /// the count).
+    pub fn cputopoinfo(&self) -> Result<Vec<XenSysctlCputopo>> {
+        let n = self.sysctl(&XenSysctlCputopoinfo::default())?.num_cpus;
+        if n == 0 || n > CPUTOPOINFO_MAX_CPUS {
+            return Err(Error::Protocol {
+                op: Op::Sysctl(XEN_SYSCTL_CPUTOPOINFO),
+                what: format!("num_cpus is {n}"),
+            });
+        }
+        let mut buf = self
+            .privcmd
+            .alloc(n as usize * size_of::<XenSysctlCputopo>())?;
+        let mut ti = XenSysctlCputopoinfo {
+            num_cpus: n,
+            _pad: 0,
+            cputopo: buf.handle(),
+        };
+        self.privcmd.sysctl(&mut ti, &mut [&mut buf])?;
+        buf.read(0, ti.num_cpus.min(n) as usize)
+    }
+
+    /// Upstream `XEN_SYSCTL_availheap`: free bytes of the domain heap on
+    /// `node` (`None`: all) in the zones of address widths `min_bits` to
+    /// `max_bits` (0: no bound). Works on a stock Xen.
+    pub fn availheap_by_width(
+        &self,
+        node: Option<u32>,
+        min_bits: u32,
+        max_bits: u32,
+    ) -> Result<u64> {
+        let ah = self.sysctl(&XenSysctlAvailheap {
+            min_bitwidth: min_bits,
+            max_bitwidth: max_bits,
+            node: wire_index("node", node)?,
+            ..Default::default()
+        })?;
+        Ok(ah.avail_bytes)
+    }
+
+    /// The availheap matrix rebuilt from upstream `XEN_SYSCTL_availheap`,
+    /// for a Xen without `XEN_SYSCTL_numa_availheap`: one call per online
+    /// node and zone `1..NR_ZONES` (width `zone + PAGE_SHIFT` names exactly
+    /// that zone). Zone 0 (the Xen heap) cannot be asked and reads 0; on
+    /// x86 it holds no free page. Rows follow `online` (node ids from
+    /// numainfo); other ids up to the highest are offline rows. The calls
+    /// are separate sums, not one snapshot.
+    pub fn heap_by_width(&self, online: &[u32]) -> Result<Availheap> {
+        let rows = online.iter().max().map_or(0, |&m| m as usize + 1);
+        let mut raw = vec![XEN_NUMA_NODE_OFFLINE; rows * NR_ZONES];
+        for &node in online {
+            let row = &mut raw[node as usize * NR_ZONES..(node as usize + 1) * NR_ZONES];
+            row[0] = 0;
+            for zone in 1..NR_ZONES as u32 {
+                let width = zone + PAGE_SHIFT;
+                let bytes = self.availheap_by_width(Some(node), width, width)?;
+                row[zone as usize] = bytes >> PAGE_SHIFT;
+            }
+        }
+        let counts = HeapCounts::from_raw(None, None, NR_ZONES as u32, &raw)?;
+        Ok(Availheap {
+            zone: None,
+            node: None,
+            nr_zones: NR_ZONES as u32,
+            nr_nodes: online.len() as u32,
+            pages: counts.total(),
+            counts: Some(counts),
+        })
+    }
+
+    /// The whole console ring from its consumer index to its producer,
+    /// without consuming it (readconsole with `clear = 0`, continued with
+    /// `incremental` from the index each answer returns).
+    pub fn read_console_ring(&self) -> Result<Vec<u8>> {
+        let mut all = Vec::new();
+        let mut index = None;
+        for _ in 0..CONSOLE_RING_MAX_CALLS {
+            let chunk = self.readconsole(false, index)?;
+            if chunk.data.is_empty() || Some(chunk.index) == index {
+                break;
+            }
+            all.extend_from_slice(&chunk.data);
+            index = Some(chunk.index);
+        }
+        Ok(all)
+    }
+
+    /// Xen's DMA width from its boot line in the console ring.
+    pub fn dma_width(&self) -> Result<DmaWidth> {
+        let ring = self.read_console_ring()?;
+        Ok(DmaWidth::from_console(&String::from_utf8_lossy(&ring)))
     }
 
     /// `XEN_SYSCTL_debug_keys`: presses `keys` as if typed on Xen's console.
@@ -652,6 +821,40 @@ mod tests {
         assert_eq!(ni.distance(0, 2), Some(20));
         assert_eq!(ni.distance(2, 2), Some(10));
         assert_eq!(ni.distance(3, 0), None);
+    }
+
+    #[test]
+    fn dma_width_from_the_boot_line() {
+        let log = "(XEN) NUMA: ...\n(XEN) Domain heap initialised DMA width 28 bits\n(XEN) x\n";
+        assert_eq!(DmaWidth::from_console(log), DmaWidth::Bits(28));
+        let w = DmaWidth::Bits(28);
+        assert_eq!(w.boundary(), Some(256 << 20));
+        // Zones 1..=16 hold addresses below 2^28.
+        assert!(w.zone_is_dma(1) && w.zone_is_dma(16));
+        assert!(!w.zone_is_dma(17) && !w.zone_is_dma(0));
+        assert_eq!(
+            DmaWidth::from_console("(XEN) [  0.1] Domain heap initialised\n"),
+            DmaWidth::None
+        );
+        assert_eq!(
+            DmaWidth::from_console("(XEN) wrapped away\n"),
+            DmaWidth::Unknown
+        );
+        assert_eq!(DmaWidth::None.boundary(), None);
+        assert!(!DmaWidth::Unknown.zone_is_dma(3));
+    }
+
+    #[test]
+    fn cpus_are_grouped_by_node() {
+        let t = |node| XenSysctlCputopo {
+            core: 0,
+            socket: 0,
+            node,
+        };
+        let map = cpus_by_node(&[t(0), t(1), t(XEN_INVALID_NODE_ID), t(0)]);
+        assert_eq!(map.get(&0), Some(&vec![0, 3]));
+        assert_eq!(map.get(&1), Some(&vec![1]));
+        assert_eq!(map.len(), 2);
     }
 
     #[test]

@@ -25,7 +25,11 @@ fn usage_errors_exit_2_with_one_line_before_any_hypercall() {
         &["-H", "extra"],
         &["--format=bogus"],
         &["--format"],
-        &["-Hz"],
+        &["-Hq"],
+        &["-s", "x"],
+        &["-w", "0"],
+        &["--prometheus", "-w", "1", "2"],
+        &["--json=yes"],
         // Domain ids: not a number, negative, reserved, wrapping, missing.
         &["-d", "dom1"],
         &["-d", "-1"],
@@ -61,6 +65,14 @@ fn help_exits_0_and_lists_the_exit_codes() {
 }
 
 #[test]
+fn version_exits_0_without_touching_xen() {
+    let (code, stdout, stderr) = run(&["--version"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("xen-numastat "), "{stdout}");
+    assert!(stdout.contains("schema_version 1"));
+}
+
+#[test]
 fn off_xen_the_tool_says_so_with_exit_4() {
     // The build host and CI are not Xen dom0s (no privcmd device node).
     assert!(
@@ -73,6 +85,9 @@ fn off_xen_the_tool_says_so_with_exit_4() {
         &["-p", "-H", "--format=seed"],
         &["-d", "0"],
         &["-p", "-H", "-d", "all"],
+        &["--json", "-H"],
+        &["--prometheus"],
+        &["-w", "1", "2", "-H"],
     ] {
         let (code, stdout, stderr) = run(args);
         assert_eq!(code, 4, "{args:?}: {stderr}");

@@ -5,19 +5,40 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fmt;
-use xen_numastat_abi::{DomId, DOMID_FIRST_RESERVED};
+use std::time::Duration;
+use xen_numastat_abi::{DomId, DOMID_FIRST_RESERVED, MAX_NUMNODES};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
-    /// For people: totals and a zone x node table.
+    /// For people: numastat-style tables.
     #[default]
     Table,
     /// The 2006 tool's line format, for scripts.
     Seed,
+    /// One JSON document (docs/cli.md, `schema_version`).
+    Json,
+    /// Prometheus text exposition format, every metric.
+    Prometheus,
 }
 
-/// What the `-d` options ask for, merged: every domain, the free pages,
+/// The unit of memory amounts in tables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unit {
+    /// MiB with two decimals (numastat's "MBs").
+    #[default]
+    Mb,
+    /// GiB with two decimals.
+    Gb,
+    /// KiB, whole numbers.
+    Kb,
+    /// 4 KiB pages, whole numbers.
+    Pages,
+    /// Bytes, whole numbers.
+    Bytes,
+}
+
+/// What `-d` options ask for, merged: every domain, the free pages,
 /// and domain ids named one by one (ascending, each once).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DomainQuery {
@@ -41,18 +62,62 @@ impl DomainQuery {
     }
 }
 
+/// Which views to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Views {
+    /// `-p`: nodes, memory, CPUs, distances.
+    pub physinfo: bool,
+    /// `-H`: free heap memory by zone and node.
+    pub heap: bool,
+    /// `-d ...`.
+    pub domains: DomainQuery,
+    /// No view flag was given: the defaults are shown (for `--prometheus`
+    /// every view, and a Xen without per-domain placement is not an error).
+    pub implicit: bool,
+}
+
+/// How tables look (ignored by the machine formats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    pub unit: Unit,
+    /// `-c`: narrow columns, whole units.
+    pub compact: bool,
+    /// `-z`: rows and columns of only zeros left out.
+    pub skip_zeros: bool,
+    /// `-s[NODE]`: rows sorted by descending Total (`Some(None)`) or by
+    /// the column of a node (`Some(Some(node))`).
+    pub sort: Option<Option<u32>>,
+    /// `--width`: fold tables wider than this; `Some(0)`: never fold;
+    /// `None`: the terminal's width, if stdout is one.
+    pub width: Option<usize>,
+}
+
+/// `-w SECONDS [COUNT]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Watch {
+    pub interval: Duration,
+    /// Samples to print; `None`: until interrupted.
+    pub count: Option<u64>,
+}
+
+/// Everything a run shows, and how.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Options {
+    pub views: Views,
+    pub format: Format,
+    pub table: TableOptions,
+    pub watch: Option<Watch>,
+}
+
 /// What to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// `-h`/`--help`: print the usage text.
     Help,
+    /// `-V`/`--version`.
+    Version,
     /// Print the chosen views.
-    Show {
-        physinfo: bool,
-        heap: bool,
-        domains: DomainQuery,
-        format: Format,
-    },
+    Show(Options),
 }
 
 /// A command line that cannot be run.
@@ -65,16 +130,82 @@ impl fmt::Display for UsageError {
     }
 }
 
-fn usage(what: String) -> UsageError {
+pub(crate) fn usage(what: String) -> UsageError {
     UsageError(what)
 }
+
+const FORMATS: &str = "table, seed, json or prometheus";
+const UNITS: &str = "mb, gb, kb, pages or bytes";
 
 fn parse_format(value: &str) -> Result<Format, UsageError> {
     match value {
         "table" => Ok(Format::Table),
         "seed" => Ok(Format::Seed),
+        "json" => Ok(Format::Json),
+        "prometheus" => Ok(Format::Prometheus),
         _ => Err(usage(format!(
-            "unknown format '{value}' (expected table or seed)"
+            "unknown format '{value}' (expected {FORMATS})"
+        ))),
+    }
+}
+
+fn parse_unit(value: &str) -> Result<Unit, UsageError> {
+    match value.to_ascii_lowercase().as_str() {
+        "mb" | "mib" => Ok(Unit::Mb),
+        "gb" | "gib" => Ok(Unit::Gb),
+        "kb" | "kib" => Ok(Unit::Kb),
+        "pages" => Ok(Unit::Pages),
+        "bytes" => Ok(Unit::Bytes),
+        _ => Err(usage(format!("unknown unit '{value}' (expected {UNITS})"))),
+    }
+}
+
+/// A node id for `-s`: decimal, below `MAX_NUMNODES`.
+fn parse_sort_node(value: &str) -> Result<u32, UsageError> {
+    match value.parse::<u32>() {
+        Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) && (n as usize) < MAX_NUMNODES => Ok(n),
+        _ => Err(usage(format!(
+            "sort node '{value}' is not a node id (0 to {})",
+            MAX_NUMNODES - 1
+        ))),
+    }
+}
+
+/// Longest interval accepted: a day.
+const MAX_INTERVAL_SECS: f64 = 86_400.0;
+
+fn parse_interval(value: &str) -> Result<Duration, UsageError> {
+    let ok = !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && value.bytes().filter(|&b| b == b'.').count() <= 1;
+    match value.parse::<f64>() {
+        Ok(s) if ok && s > 0.0 && s <= MAX_INTERVAL_SECS => Ok(Duration::from_secs_f64(s)),
+        _ => Err(usage(format!(
+            "interval '{value}' is not a number of seconds above 0 and at most 86400"
+        ))),
+    }
+}
+
+fn parse_count(value: &str) -> Result<u64, UsageError> {
+    match value.parse::<u64>() {
+        Ok(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(n),
+        _ => Err(usage(format!(
+            "sample count '{value}' is not a whole number from 1 to {}",
+            u32::MAX
+        ))),
+    }
+}
+
+fn parse_width(value: &str) -> Result<usize, UsageError> {
+    match value.parse::<usize>() {
+        Ok(w)
+            if value.bytes().all(|b| b.is_ascii_digit())
+                && (w == 0 || (20..=100_000).contains(&w)) =>
+        {
+            Ok(w)
+        }
+        _ => Err(usage(format!(
+            "width '{value}' is not 0 (never fold) or a column count from 20 to 100000"
         ))),
     }
 }
@@ -127,16 +258,14 @@ fn parse_domain(value: &str) -> Result<DomainArg, UsageError> {
 
 /// The value of `flag`: the next argument, whatever it looks like (as
 /// getopt does, so `-d -1` reaches [`parse_domain`] and is explained).
-fn next_value(
-    args: &mut std::vec::IntoIter<OsString>,
-    flag: &str,
-    what: &str,
-) -> Result<String, UsageError> {
+fn next_value(args: &mut Args, flag: &str, what: &str) -> Result<String, UsageError> {
     args.next()
         .ok_or_else(|| usage(format!("{flag} needs a value ({what})")))?
         .into_string()
         .map_err(|a| usage(format!("{flag} value {a:?} is not valid UTF-8")))
 }
+
+type Args = std::iter::Peekable<std::vec::IntoIter<OsString>>;
 
 fn add_domain(domains: &mut DomainQuery, value: &str) -> Result<(), UsageError> {
     match parse_domain(value)? {
@@ -149,55 +278,146 @@ fn add_domain(domains: &mut DomainQuery, value: &str) -> Result<(), UsageError> 
     Ok(())
 }
 
+/// `-w SECONDS [COUNT]`: the count is the next argument if it is a plain
+/// decimal number.
+fn watch(args: &mut Args, seconds: &str) -> Result<Watch, UsageError> {
+    let interval = parse_interval(seconds)?;
+    let count = match args.peek().and_then(|a| a.to_str()) {
+        Some(c) if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) => {
+            let c = parse_count(c)?;
+            args.next();
+            Some(c)
+        }
+        _ => None,
+    };
+    Ok(Watch { interval, count })
+}
+
+const DOMAIN_VALUE: &str = "a domain id, `all` or `free`";
+
 /// Parses the arguments after the program name. With no view flag, `-p`
-/// and `-H` are shown; `-d` alone shows only the domains.
+/// and `-H` are shown (`--prometheus`: every view); `-d` alone shows only
+/// the domains. Every argument is checked here, before any hypercall.
 pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut help = false;
-    let mut physinfo = false;
-    let mut heap = false;
-    let mut domains = DomainQuery::default();
-    let mut format = Format::default();
-    let mut args = args.into_iter();
-    const DOMAIN_VALUE: &str = "a domain id, `all` or `free`";
+    let mut version = false;
+    let mut o = Options::default();
+    let mut args: Args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
         let arg = arg
             .into_string()
             .map_err(|a| usage(format!("argument {a:?} is not valid UTF-8")))?;
-        match arg.as_str() {
-            "--help" => help = true,
-            "--physinfo" => physinfo = true,
-            "--heap" => heap = true,
-            "--format" => {
-                format = parse_format(&next_value(&mut args, "--format", "table or seed")?)?
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v)),
+            _ => (arg.as_str(), None),
+        };
+        // The value of a long flag: `--flag=VALUE` or `--flag VALUE`.
+        let mut value = |what: &str| match inline {
+            Some(v) => Ok(v.to_string()),
+            None => next_value(&mut args, name, what),
+        };
+        let no_value = || match inline {
+            Some(_) => Err(usage(format!("{name} takes no value"))),
+            None => Ok(()),
+        };
+        match name {
+            "--help" => {
+                no_value()?;
+                help = true
+            }
+            "--version" => {
+                no_value()?;
+                version = true
+            }
+            "--physinfo" => {
+                no_value()?;
+                o.views.physinfo = true
+            }
+            "--heap" => {
+                no_value()?;
+                o.views.heap = true
+            }
+            "--compact" => {
+                no_value()?;
+                o.table.compact = true
+            }
+            "--skip-zeros" => {
+                no_value()?;
+                o.table.skip_zeros = true
+            }
+            "--json" => {
+                no_value()?;
+                o.format = Format::Json
+            }
+            "--prometheus" => {
+                no_value()?;
+                o.format = Format::Prometheus
+            }
+            "--pages" => {
+                no_value()?;
+                o.table.unit = Unit::Pages
+            }
+            "--bytes" => {
+                no_value()?;
+                o.table.unit = Unit::Bytes
+            }
+            "--sort" => {
+                // Optional value, only as --sort=NODE.
+                o.table.sort = Some(inline.map(parse_sort_node).transpose()?);
+            }
+            "--format" => o.format = parse_format(&value(FORMATS)?)?,
+            "--unit" => o.table.unit = parse_unit(&value(UNITS)?)?,
+            "--width" => {
+                o.table.width = Some(parse_width(&value("a column count, 0: never fold")?)?)
             }
             "--domain" => {
-                let value = next_value(&mut args, "--domain", DOMAIN_VALUE)?;
-                add_domain(&mut domains, &value)?;
+                let v = value(DOMAIN_VALUE)?;
+                add_domain(&mut o.views.domains, &v)?;
+            }
+            "--interval" => {
+                let v = value("seconds between samples")?;
+                o.watch = Some(watch(&mut args, &v)?);
             }
             long if long.starts_with("--") => {
-                if let Some(value) = long.strip_prefix("--format=") {
-                    format = parse_format(value)?;
-                } else if let Some(value) = long.strip_prefix("--domain=") {
-                    add_domain(&mut domains, value)?;
-                } else {
-                    return Err(usage(format!("unknown flag '{long}'")));
-                }
+                return Err(usage(format!("unknown flag '{long}'")));
             }
             short if short.starts_with('-') && short.len() > 1 => {
-                // Bundled short flags, as getopt allows: -pH, -pd 3, -d3.
+                // Bundled short flags, as getopt allows: -pH, -pd 3, -d3,
+                // -zs1 (-s takes an optional value only when attached).
                 for (i, c) in short.char_indices().skip(1) {
+                    let rest = &short[i + c.len_utf8()..];
                     match c {
                         'h' => help = true,
-                        'p' => physinfo = true,
-                        'H' => heap = true,
-                        'd' => {
-                            let rest = &short[i + 1..];
-                            let value = if rest.is_empty() {
-                                next_value(&mut args, "-d", DOMAIN_VALUE)?
+                        'V' => version = true,
+                        'p' => o.views.physinfo = true,
+                        'H' => o.views.heap = true,
+                        'c' => o.table.compact = true,
+                        'z' => o.table.skip_zeros = true,
+                        's' => {
+                            o.table.sort = Some(
+                                (!rest.is_empty())
+                                    .then(|| parse_sort_node(rest))
+                                    .transpose()?,
+                            );
+                            break;
+                        }
+                        'd' | 'w' => {
+                            let flag = format!("-{c}");
+                            let v = if rest.is_empty() {
+                                let what = if c == 'd' {
+                                    DOMAIN_VALUE
+                                } else {
+                                    "seconds between samples"
+                                };
+                                next_value(&mut args, &flag, what)?
                             } else {
                                 rest.to_string()
                             };
-                            add_domain(&mut domains, &value)?;
+                            if c == 'd' {
+                                add_domain(&mut o.views.domains, &v)?;
+                            } else {
+                                o.watch = Some(watch(&mut args, &v)?);
+                            }
                             break;
                         }
                         _ => return Err(usage(format!("unknown flag '-{c}'"))),
@@ -210,16 +430,26 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     if help {
         return Ok(Command::Help);
     }
-    if !physinfo && !heap && domains.is_empty() {
-        physinfo = true;
-        heap = true;
+    if version {
+        return Ok(Command::Version);
     }
-    Ok(Command::Show {
-        physinfo,
-        heap,
-        domains,
-        format,
-    })
+    let v = &mut o.views;
+    if !v.physinfo && !v.heap && v.domains.is_empty() {
+        v.implicit = true;
+        v.physinfo = true;
+        v.heap = true;
+        if o.format == Format::Prometheus {
+            v.domains.all = true;
+        }
+    }
+    if o.format == Format::Prometheus && o.watch.is_some() {
+        return Err(usage(
+            "--prometheus prints one exposition and takes no -w; let node_exporter's \
+             textfile collector read a file that a timer rewrites"
+                .into(),
+        ));
+    }
+    Ok(Command::Show(o))
 }
 
 #[cfg(test)]
@@ -230,20 +460,21 @@ mod tests {
         parse(args.iter().map(OsString::from).collect())
     }
 
-    fn show(physinfo: bool, heap: bool, format: Format) -> Result<Command, UsageError> {
-        Ok(Command::Show {
-            physinfo,
-            heap,
-            domains: DomainQuery::default(),
-            format,
-        })
+    fn opts(args: &[&str]) -> Options {
+        match p(args) {
+            Ok(Command::Show(o)) => o,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    /// (physinfo, heap, format) of a command line.
+    fn show(args: &[&str]) -> (bool, bool, Format) {
+        let o = opts(args);
+        (o.views.physinfo, o.views.heap, o.format)
     }
 
     fn domains(args: &[&str]) -> DomainQuery {
-        match p(args) {
-            Ok(Command::Show { domains, .. }) => domains,
-            other => panic!("{args:?}: {other:?}"),
-        }
+        opts(args).views.domains
     }
 
     fn ids(ids: &[DomId]) -> BTreeSet<DomId> {
@@ -252,50 +483,97 @@ mod tests {
 
     #[test]
     fn views_and_formats() {
-        assert_eq!(p(&[]), show(true, true, Format::Table));
-        assert_eq!(p(&["-H"]), show(false, true, Format::Table));
-        assert_eq!(p(&["-p"]), show(true, false, Format::Table));
-        assert_eq!(p(&["-p", "-H"]), show(true, true, Format::Table));
-        assert_eq!(p(&["-Hp"]), show(true, true, Format::Table));
+        use Format::*;
+        assert_eq!(show(&[]), (true, true, Table));
+        assert!(opts(&[]).views.implicit && !opts(&["-H"]).views.implicit);
+        assert_eq!(show(&["-H"]), (false, true, Table));
+        assert_eq!(show(&["-p"]), (true, false, Table));
+        assert_eq!(show(&["-p", "-H"]), (true, true, Table));
+        assert_eq!(show(&["-Hp"]), (true, true, Table));
+        assert_eq!(show(&["--heap", "--format=seed"]), (false, true, Seed));
+        assert_eq!(show(&["--format", "seed", "-p"]), (true, false, Seed));
         assert_eq!(
-            p(&["--heap", "--format=seed"]),
-            show(false, true, Format::Seed)
+            show(&["--format=seed", "--format=table"]),
+            (true, true, Table)
+        );
+        assert_eq!(show(&["--json", "-H"]), (false, true, Json));
+        assert_eq!(show(&["--format=json"]), (true, true, Json));
+        // --prometheus alone: every view, domains included.
+        let o = opts(&["--prometheus"]);
+        assert!(o.views.physinfo && o.views.heap && o.views.domains.all && o.views.implicit);
+        assert_eq!(o.format, Prometheus);
+        // With a view, only that view.
+        let o = opts(&["--prometheus", "-H"]);
+        assert!(!o.views.physinfo && o.views.heap && o.views.domains.is_empty());
+    }
+
+    #[test]
+    fn table_options() {
+        let t = |args: &[&str]| opts(args).table;
+        assert_eq!(t(&[]), TableOptions::default());
+        assert!(t(&["-c", "-z"]).compact);
+        assert!(t(&["-cz"]).skip_zeros);
+        assert!(t(&["--skip-zeros"]).skip_zeros && t(&["--compact"]).compact);
+        assert_eq!(t(&["-s"]).sort, Some(None));
+        assert_eq!(t(&["-s2"]).sort, Some(Some(2)));
+        assert_eq!(t(&["-zs1"]).sort, Some(Some(1)));
+        assert_eq!(t(&["--sort"]).sort, Some(None));
+        assert_eq!(t(&["--sort=3"]).sort, Some(Some(3)));
+        // -s takes its node only attached: "-s 1" is -s and a stray 1.
+        assert!(p(&["-s", "1"]).is_err());
+        assert_eq!(t(&["--pages"]).unit, Unit::Pages);
+        assert_eq!(t(&["--bytes"]).unit, Unit::Bytes);
+        assert_eq!(t(&["--unit", "GB"]).unit, Unit::Gb);
+        assert_eq!(t(&["--unit=kb"]).unit, Unit::Kb);
+        assert_eq!(t(&["--unit=mb"]).unit, Unit::Mb);
+        assert_eq!(t(&["--width=0"]).width, Some(0));
+        assert_eq!(t(&["--width", "132"]).width, Some(132));
+    }
+
+    #[test]
+    fn watch_takes_seconds_and_an_optional_count() {
+        let w = |args: &[&str]| opts(args).watch;
+        assert_eq!(w(&[]), None);
+        assert_eq!(
+            w(&["-w", "1", "3"]),
+            Some(Watch {
+                interval: Duration::from_secs(1),
+                count: Some(3)
+            })
         );
         assert_eq!(
-            p(&["--format", "seed", "-p"]),
-            show(true, false, Format::Seed)
+            w(&["-w2", "-H"]),
+            Some(Watch {
+                interval: Duration::from_secs(2),
+                count: None
+            })
         );
         assert_eq!(
-            p(&["--format=seed", "--format=table"]),
-            show(true, true, Format::Table)
+            w(&["--interval=0.5", "2", "-d", "all"]),
+            Some(Watch {
+                interval: Duration::from_millis(500),
+                count: Some(2)
+            })
         );
+        assert_eq!(w(&["--interval", "1", "-p"]).map(|w| w.count), Some(None));
+        let err = |args: &[&str]| p(args).unwrap_err().to_string();
+        for bad in ["0", "-1", "x", "1e3", "86401", "", "nan"] {
+            assert!(err(&["-w", bad]).contains("interval"), "{bad}");
+        }
+        assert!(err(&["-w", "1", "0"]).contains("sample count '0'"));
+        assert!(err(&["-w", "1", "99999999999"]).contains("sample count"));
+        assert!(err(&["-w"]).contains("-w needs a value"));
+        assert!(err(&["--prometheus", "-w", "1"]).contains("takes no -w"));
     }
 
     #[test]
     fn domain_views_combine_with_the_others() {
         // -d alone: only the domains.
-        assert_eq!(
-            p(&["-d", "all"]),
-            Ok(Command::Show {
-                physinfo: false,
-                heap: false,
-                domains: DomainQuery {
-                    all: true,
-                    ..Default::default()
-                },
-                format: Format::Table
-            })
-        );
+        let o = opts(&["-d", "all"]);
+        assert!(!o.views.physinfo && !o.views.heap && o.views.domains.all);
         // All three views.
-        match p(&["-p", "-H", "-d", "all"]) {
-            Ok(Command::Show {
-                physinfo: true,
-                heap: true,
-                domains,
-                ..
-            }) => assert!(domains.all),
-            other => panic!("{other:?}"),
-        }
+        let o = opts(&["-p", "-H", "-d", "all"]);
+        assert!(o.views.physinfo && o.views.heap && o.views.domains.all);
         // Every spelling; repeated and duplicate ids merge, ascending.
         let q = domains(&[
             "-d",
@@ -370,6 +648,9 @@ mod tests {
         assert_eq!(p(&["-p", "--help"]), Ok(Command::Help));
         assert_eq!(p(&["-ph"]), Ok(Command::Help));
         assert_eq!(p(&["-d", "all", "-h"]), Ok(Command::Help));
+        assert_eq!(p(&["-V"]), Ok(Command::Version));
+        assert_eq!(p(&["-p", "--version"]), Ok(Command::Version));
+        assert_eq!(p(&["-hV"]), Ok(Command::Help));
         assert!(p(&["-h", "-x"]).is_err());
         assert!(p(&["-h", "-d", "x"]).is_err());
     }
@@ -383,13 +664,22 @@ mod tests {
         assert_eq!(err(&["-H", "extra"]), "unexpected argument 'extra'");
         assert_eq!(err(&["-"]), "unexpected argument '-'");
         assert_eq!(
-            err(&["--format=json"]),
-            "unknown format 'json' (expected table or seed)"
+            err(&["--format=xml"]),
+            "unknown format 'xml' (expected table, seed, json or prometheus)"
         );
         assert_eq!(
             err(&["--format="]),
-            "unknown format '' (expected table or seed)"
+            "unknown format '' (expected table, seed, json or prometheus)"
         );
-        assert_eq!(err(&["--format"]), "--format needs a value (table or seed)");
+        assert_eq!(
+            err(&["--format"]),
+            "--format needs a value (table, seed, json or prometheus)"
+        );
+        assert_eq!(err(&["--json=1"]), "--json takes no value");
+        assert!(err(&["--unit=tb"]).starts_with("unknown unit 'tb'"));
+        assert!(err(&["--width=5"]).contains("width '5'"));
+        assert!(err(&["-s64"]).contains("sort node '64'"));
+        assert!(err(&["-sx"]).contains("sort node 'x'"));
+        assert!(err(&["--sort=-1"]).contains("sort node '-1'"));
     }
 }

@@ -3,6 +3,7 @@
 //! tell "not on Xen" from "hypervisor without numastat" without parsing
 //! messages. The table in `--help` is generated from [`EXIT_CODES`].
 
+use xen_numastat_abi::XEN_SYSCTL_NUMA_GETDOMNODESTAT;
 use xen_numastat_tools::error::is_argument_errno;
 use xen_numastat_tools::Error;
 
@@ -16,13 +17,18 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_PERMISSION: u8 = 3;
 /// Not running on Xen, or no /dev/xen/privcmd (xen-privcmd not loaded).
 pub const EXIT_NOT_XEN: u8 = 4;
-/// The hypervisor lacks the numastat ops (ENOSYS), or speaks another
-/// sysctl interface version (EACCES).
+/// The hypervisor speaks another sysctl interface version (EACCES: not
+/// Xen 4.17), or lacks a numastat op that has no fallback (ENOSYS). -p and
+/// -H fall back on a stock Xen 4.17; -d exits with [`EXIT_NEEDS_PATCHED`].
 pub const EXIT_NO_NUMASTAT: u8 = 5;
 /// The hypervisor rejected an argument (EINVAL and the like).
 pub const EXIT_REJECTED: u8 = 6;
 /// A domain named with `-d` does not exist (ESRCH).
 pub const EXIT_NO_DOMAIN: u8 = 7;
+/// `-d` (per-domain placement) on a Xen without
+/// `XEN_SYSCTL_numa_getdomnodestat`: a stock Xen. The other views asked for
+/// are printed first (they fall back to upstream sysctls).
+pub const EXIT_NEEDS_PATCHED: u8 = 8;
 
 /// Every exit code with the line `--help` shows for it.
 pub const EXIT_CODES: &[(u8, &str)] = &[
@@ -42,7 +48,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         EXIT_NO_NUMASTAT,
-        "the hypervisor lacks the numastat ops (ENOSYS) or is not Xen 4.17",
+        "the hypervisor is not Xen 4.17 (EACCES), or lacks a numastat op that has no fallback",
     ),
     (
         EXIT_REJECTED,
@@ -52,6 +58,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         EXIT_NO_DOMAIN,
         "no such domain (-d DOMID): list domains with `xen-numastat -d all`",
     ),
+    (
+        EXIT_NEEDS_PATCHED,
+        "-d needs the patched hypervisor (no XEN_SYSCTL_numa_getdomnodestat: stock Xen); \
+         the other views were printed",
+    ),
 ];
 
 /// The exit code for a failure of the library.
@@ -59,6 +70,10 @@ pub fn exit_code(err: &Error) -> u8 {
     match err {
         Error::NoDevice { .. } => EXIT_NOT_XEN,
         Error::PermissionDenied { .. } | Error::NotPrivileged { .. } => EXIT_PERMISSION,
+        Error::NumastatMissing {
+            cmd: XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+            ..
+        } => EXIT_NEEDS_PATCHED,
         Error::NumastatMissing { .. } | Error::InterfaceVersion { .. } => EXIT_NO_NUMASTAT,
         Error::NoSuchDomain { .. } => EXIT_NO_DOMAIN,
         Error::Xen { errno, .. } if is_argument_errno(*errno) => EXIT_REJECTED,
@@ -76,8 +91,8 @@ pub fn exit_code(err: &Error) -> u8 {
 mod tests {
     use super::*;
     use xen_numastat_abi::{
-        XENMEM_POPULATE_PHYSMAP, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
-        XEN_SYSCTL_NUMA_HEAPWALK, XEN_SYSCTL_PHYSINFO,
+        XENMEM_POPULATE_PHYSMAP, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_HEAPWALK,
+        XEN_SYSCTL_PHYSINFO,
     };
     use xen_numastat_tools::{Errno, Op};
 
@@ -114,10 +129,10 @@ mod tests {
                 Error::from_sysctl(XEN_SYSCTL_PHYSINFO, Errno::new(libc::ENOSYS)),
                 EXIT_INTERNAL,
             ),
-            // Stock Xen and -d: the op is missing.
+            // Stock Xen and -d: per-domain placement needs the patch.
             (
                 Error::from_sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT, Errno::new(libc::ENOSYS)),
-                EXIT_NO_NUMASTAT,
+                EXIT_NEEDS_PATCHED,
             ),
             (
                 Error::NoSuchDomain {
@@ -143,6 +158,6 @@ mod tests {
     #[test]
     fn exit_code_table_is_complete_and_distinct() {
         let codes: Vec<u8> = EXIT_CODES.iter().map(|&(c, _)| c).collect();
-        assert_eq!(codes, (0..=7).collect::<Vec<u8>>());
+        assert_eq!(codes, (0..=8).collect::<Vec<u8>>());
     }
 }

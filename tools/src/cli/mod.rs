@@ -1,69 +1,112 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! The `xen-numastat` command: arguments, hypercalls, output, exit code.
+//! The `xen-numastat` command: arguments, hypercalls (with the fallbacks a
+//! stock Xen needs), output, exit code.
 
 pub mod args;
 pub mod exit;
+#[cfg(test)]
+pub mod flags;
+pub mod json;
+pub mod model;
+pub mod prom;
 pub mod render;
+pub mod table;
+pub mod watch;
 
-use args::{Command, DomainQuery, Format};
+use args::{Command, DomainQuery, Format, Options, Views};
 use exit::{exit_code, EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE};
-use render::Report;
+use model::{Domain, Free, FreeSource, Heap, HeapSource, Snapshot, Topology};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{ErrorKind, Write};
-use xen_numastat_abi::{DomId, XenDomctlGetdomaininfo};
-use xen_numastat_tools::{DomNodeStat, DomainSel, Error, Result, Xen};
+use std::time::Instant;
+use xen_numastat_abi::{
+    DomId, XenDomctlGetdomaininfo, XenNumaNodePages, XenSysctlCputopo, XenSysctlNumaGetdomnodestat,
+    XenSysctlPhysinfo, PAGE_SHIFT, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_NUMA_AVAILHEAP,
+    XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+};
+use xen_numastat_tools::xen::meminfo_is_offline;
+use xen_numastat_tools::{
+    cpus_by_node, Availheap, DmaWidth, DomNodeStat, DomainSel, Error, NumaInfo, Result, Xen,
+};
 
 /// Program name in messages.
 pub const PROG: &str = "xen-numastat";
 
 /// `--help` text before the exit code table.
 pub const USAGE: &str = "\
-Usage: xen-numastat [-p] [-H] [-d DOMID|all|free]... [--format=table|seed]
-       xen-numastat -h | --help
+Usage: xen-numastat [-p] [-H] [-d DOMID|all|free]... [-c] [-z] [-s[NODE]]
+                    [--unit UNIT | --pages | --bytes] [--width COLS]
+                    [--json | --prometheus | --format FORMAT]
+                    [-w SECONDS [COUNT]]
+       xen-numastat -h | --help | -V | --version
 
-Free memory of a Xen host by NUMA node and buddy allocator zone, and where
-each domain's memory is, read from the hypervisor through /dev/xen/privcmd.
-Run it as root in dom0 of a Xen 4.17 with the xen-numastat patches (-p also
-works on a stock Xen 4.17).
+NUMA memory of a Xen host, asked of the hypervisor from dom0 through
+/dev/xen/privcmd: the memory, CPUs and distances of each node, the free
+memory of Xen's heap by node and address range, and where each domain's
+memory is. Run it as root in dom0 of a Xen 4.17 with the xen-numastat
+patches. On a stock Xen 4.17, -p and -H fall back to upstream sysctls and
+say so, and -d exits with status 8 (-d free falls back too).
 
-Views (combine them; with none, -p and -H are shown; order: -p, -H, free
-pages, domains):
-  -p, --physinfo     nodes online, CPUs, total and free memory of the host
-                     (XEN_SYSCTL_physinfo)
-  -H, --heap         free pages of Xen's heap by zone and node, all from one
-                     XEN_SYSCTL_numa_availheap call (one snapshot)
-  -d, --domain DOMID the pages of domain DOMID (0 to 32751) on each node,
-                     from one XEN_SYSCTL_numa_getdomnodestat call (one walk of
-                     the domain's page lists); repeat -d for more domains
-  -d all             the same for every domain (XEN_SYSCTL_getdomaininfolist);
-                     a domain destroyed meanwhile is left out, with a note on
-                     stderr
-  -d free            the free pages of each node, counted the same way (the
-                     2006 tool's domain -1)
+Views (combine them; with none: -p and -H; --prometheus alone: all three):
+  -p, --physinfo      nodes, their memory (total, free, used), their CPUs,
+                      and the node distance matrix (XEN_SYSCTL_physinfo,
+                      XEN_SYSCTL_numainfo, XEN_SYSCTL_cputopoinfo)
+  -H, --heap          free memory of Xen's heap by node and zone, each zone
+                      shown as its machine address range and as DMA or
+                      domain heap (the DMA width is read from Xen's boot
+                      message in its console ring), from one
+                      XEN_SYSCTL_numa_availheap call: one snapshot
+  -d, --domain DOMID  the memory of domain DOMID (0 to 32751) on each node
+                      (its page_list, xenpage_list and extra_page_list),
+                      from one XEN_SYSCTL_numa_getdomnodestat call, with its
+                      handle, its node affinity (XEN_DOMCTL_getnodeaffinity),
+                      how many nodes hold its memory and the share on its
+                      affinity nodes (Local); repeat -d for more domains
+  -d all              the same for every domain (XEN_SYSCTL_getdomaininfolist);
+                      a domain destroyed meanwhile is left out, with a note
+                      on stderr
+  -d free             the free memory of each node (the 2006 tool's domain -1)
+
+Tables, like numastat's (Node 0 ... Node N and Total columns, a Total row):
+  -c, --compact       narrow columns; MB and GB rounded to whole numbers
+  -z, --skip-zeros    leave out rows and columns of only zeros
+  -s, --sort[=NODE]   sort rows biggest first, by Total or by NODE's column
+                      (short form -s or -sNODE, as numastat)
+  --unit UNIT         mb (default: MiB with two decimals), gb, kb, pages or
+                      bytes
+  --pages, --bytes    the same as --unit pages, --unit bytes
+  --width COLS        fold tables wider than COLS into blocks of columns
+                      (default: $COLUMNS, else the terminal's width; 0:
+                      never fold)
 
 Output:
-  --format=table     for people (default): totals in pages and MiB, then a
-                     table of free pages, one row per zone that has free
-                     pages (zone number and machine address range; zone 0 is
-                     the Xen heap), one column per online node, with totals;
-                     for -d, one row per domain: domid, tot_pages, its pages
-                     on page_list per online node and in total, then its Xen
-                     heap pages (xenpage_list) and extra pages
-                     (extra_page_list), and a Total row
-  --format=seed      the 2006 xen_numastat lines, for scripts:
-                       PHYSINFO: NR_NODES: <n>
-                       HEAPINFO: TOTAL_FREE_PAGES: <pages>
-                       HEAPINFO: NR_ZONES: <n>
-                       HEAPINFO: NR_NODES: <n>
-                       HEAPINFO: ZONE_<zone>: NODE<node>: FREE_PAGES: <pages>
-                       DOM<domid>: NODE<node>: PAGES: <pages>
-                     (ZONE_ lines for every zone and online node; DOM lines
-                     for every domain and online node, pages = page_list +
-                     xenpage_list on that node; -d free prints DOM-1 lines)
-  -h, --help         print this text
+  --format FORMAT     table (default), seed, json or prometheus
+  --json              one JSON document, schema_version 1 (docs/cli.md);
+                      combines with the views (--json -H -d all)
+  --prometheus        Prometheus text format (xen_numa_* metrics, units in
+                      the names) for node_exporter's textfile collector;
+                      alone it prints every view
+  --format=seed       the 2006 xen_numastat lines, for scripts:
+                        PHYSINFO: NR_NODES: <n>
+                        HEAPINFO: TOTAL_FREE_PAGES: <pages>
+                        HEAPINFO: NR_ZONES: <n>
+                        HEAPINFO: NR_NODES: <n>
+                        HEAPINFO: ZONE_<zone>: NODE<node>: FREE_PAGES: <pages>
+                        DOM<domid>: NODE<node>: PAGES: <pages>
+                      (ZONE_ lines for every zone and online node; DOM lines
+                      for every domain and online node, pages = page_list +
+                      xenpage_list on that node; -d free prints DOM-1 lines)
+  -w, --interval SECONDS [COUNT]
+                      a sample every SECONDS, COUNT samples (default: until
+                      interrupted); tables show the first sample, then what
+                      changed since the sample before; --json prints one
+                      document per line per sample
+  -V, --version       print the version
+  -h, --help          print this text
 
-Short flags can be bundled (-pH, -pd 0, -d0). Errors are one line on stderr,
+Short flags can be bundled (-pH, -pd 0, -d0, -zs1). Arguments are checked
+before any hypercall. Errors are one line on stderr,
 \"xen-numastat: <what happened>; <what to do>\".
 ";
 
@@ -77,43 +120,90 @@ pub fn help() -> String {
     s
 }
 
-/// The views of one command line.
-#[derive(Clone, Debug)]
-struct Views {
-    physinfo: bool,
-    heap: bool,
-    domains: DomainQuery,
+/// `--version`.
+pub fn version() -> String {
+    format!(
+        "{PROG} {} (Xen 4.17 sysctl interface {:#x}, JSON schema_version {})\n",
+        env!("CARGO_PKG_VERSION"),
+        xen_numastat_abi::XEN_SYSCTL_INTERFACE_VERSION,
+        json::SCHEMA_VERSION
+    )
 }
 
-/// Where `-d` gets its answers: the hypervisor, or recorded ones in tests.
-trait DomainSource {
+/// The hypercalls a sample makes: the hypervisor, or recorded answers in
+/// tests.
+trait Source {
+    fn physinfo(&self) -> Result<XenSysctlPhysinfo>;
+    fn numainfo(&self) -> Result<NumaInfo>;
+    fn cputopoinfo(&self) -> Result<Vec<XenSysctlCputopo>>;
+    /// `XEN_SYSCTL_numa_availheap`, every zone and node, with counts.
+    fn numa_availheap(&self) -> Result<Availheap>;
+    /// The same matrix from upstream `XEN_SYSCTL_availheap`.
+    fn heap_by_width(&self, online: &[u32]) -> Result<Availheap>;
+    fn dma_width(&self) -> Result<DmaWidth>;
     /// `XEN_SYSCTL_getdomaininfolist`: every domain.
     fn list(&self) -> Result<Vec<XenDomctlGetdomaininfo>>;
-    /// `XEN_SYSCTL_numa_getdomnodestat` of `domid`, every node, one call.
-    fn stat(&self, domid: DomId) -> Result<DomNodeStat>;
+    /// `XEN_DOMCTL_getdomaininfo` of one domain.
+    fn info(&self, domid: DomId) -> Result<XenDomctlGetdomaininfo>;
+    /// `XEN_DOMCTL_getnodeaffinity`.
+    fn affinity(&self, domid: DomId) -> Result<Vec<u32>>;
+    /// `XEN_SYSCTL_numa_getdomnodestat`, every node, one call.
+    fn stat(&self, sel: DomainSel) -> Result<DomNodeStat>;
 }
 
-impl DomainSource for Xen {
+impl Source for Xen {
+    fn physinfo(&self) -> Result<XenSysctlPhysinfo> {
+        Xen::physinfo(self)
+    }
+    fn numainfo(&self) -> Result<NumaInfo> {
+        Xen::numainfo(self)
+    }
+    fn cputopoinfo(&self) -> Result<Vec<XenSysctlCputopo>> {
+        Xen::cputopoinfo(self)
+    }
+    fn numa_availheap(&self) -> Result<Availheap> {
+        let h = Xen::numa_availheap(self, None, None, true)?;
+        h.check()?;
+        Ok(h)
+    }
+    fn heap_by_width(&self, online: &[u32]) -> Result<Availheap> {
+        Xen::heap_by_width(self, online)
+    }
+    fn dma_width(&self) -> Result<DmaWidth> {
+        Xen::dma_width(self)
+    }
     fn list(&self) -> Result<Vec<XenDomctlGetdomaininfo>> {
         self.getdomaininfolist()
     }
-
-    fn stat(&self, domid: DomId) -> Result<DomNodeStat> {
-        self.numa_getdomnodestat(DomainSel::Domain(domid), None, true)
+    fn info(&self, domid: DomId) -> Result<XenDomctlGetdomaininfo> {
+        self.getdomaininfo(domid)
+    }
+    fn affinity(&self, domid: DomId) -> Result<Vec<u32>> {
+        self.getnodeaffinity(domid)
+    }
+    fn stat(&self, sel: DomainSel) -> Result<DomNodeStat> {
+        self.numa_getdomnodestat(sel, None, true)
     }
 }
 
-/// getdomnodestat of every domain asked for, one call each, ascending ids.
-/// Domains that `-d all` listed but that are dying, or gone by the time
-/// they are asked about, are left out with a line in `notes`; a domain
-/// named on the command line that does not exist is an error.
+/// Whether `e` says this Xen lacks the numastat op `cmd` (stock Xen).
+fn lacks(e: &Error, cmd: u32) -> bool {
+    matches!(e, Error::NumastatMissing { cmd: c, .. } if *c == cmd)
+}
+
+/// getdomnodestat of every domain asked for, one call each, ascending ids,
+/// with its handle and node affinity. Domains that `-d all` listed but
+/// that are dying, or gone by the time they are asked about, are left out
+/// with a line in `notes`; a domain named on the command line that does
+/// not exist is an error.
 fn fetch_domains(
-    src: &impl DomainSource,
+    src: &impl Source,
     q: &DomainQuery,
     notes: &mut Vec<String>,
-) -> Result<Vec<DomNodeStat>> {
-    // Domain id -> whether only `-d all` asked for it.
-    let mut ids: BTreeMap<DomId, bool> = q.ids.iter().map(|&d| (d, false)).collect();
+) -> Result<Vec<Domain>> {
+    // Domain id -> (its info if listed, whether only `-d all` asked).
+    let mut ids: BTreeMap<DomId, (Option<XenDomctlGetdomaininfo>, bool)> =
+        q.ids.iter().map(|&d| (d, (None, false))).collect();
     if q.all {
         for info in src.list()? {
             if info.is_dying() && !q.ids.contains(&info.domain) {
@@ -123,65 +213,277 @@ fn fetch_domains(
                 ));
                 continue;
             }
-            ids.entry(info.domain).or_insert(true);
+            ids.entry(info.domain).or_insert((None, true)).0 = Some(info);
         }
     }
-    let mut stats = Vec::with_capacity(ids.len());
-    for (domid, listed) in ids {
-        match src.stat(domid) {
-            Ok(st) => stats.push(st),
+    let mut out = Vec::with_capacity(ids.len());
+    for (domid, (info, listed)) in ids {
+        let one = || -> Result<Domain> {
+            let stat = src.stat(DomainSel::Domain(domid))?;
+            let handle = match info {
+                Some(i) => i.handle,
+                None => src.info(domid)?.handle,
+            };
+            // Xen's affinity of a domain without vCPU placement is every
+            // possible node (0-63): keep the online ones.
+            let mut affinity = src.affinity(domid)?;
+            let online: Vec<u32> = stat.online_nodes().collect();
+            affinity.retain(|n| online.contains(n));
+            Ok(Domain {
+                stat,
+                handle,
+                affinity,
+            })
+        };
+        match one() {
+            Ok(d) => out.push(d),
             Err(Error::NoSuchDomain { .. }) if listed => notes.push(format!(
                 "domain {domid} went away after it was listed; left out"
             )),
             Err(e) => return Err(e),
         }
     }
-    Ok(stats)
+    Ok(out)
 }
 
-fn fetch(views: &Views, notes: &mut Vec<String>) -> Result<Report> {
-    let xen = Xen::open()?;
-    let physinfo = if views.physinfo {
-        Some(xen.physinfo()?)
-    } else {
-        None
+/// The free pages per node from numainfo's memfree, shaped as a
+/// getdomnodestat answer of [`DomainSel::Free`] (a Xen without the op).
+fn free_from_numainfo(ni: &NumaInfo) -> Result<DomNodeStat> {
+    let raw: Vec<XenNumaNodePages> = ni
+        .meminfo
+        .iter()
+        .map(|m| {
+            if meminfo_is_offline(m) {
+                XenNumaNodePages {
+                    page_list: XEN_NUMA_NODE_OFFLINE,
+                    extra_page_list: XEN_NUMA_NODE_OFFLINE,
+                    xenpage_list: XEN_NUMA_NODE_OFFLINE,
+                }
+            } else {
+                XenNumaNodePages {
+                    page_list: m.memfree >> PAGE_SHIFT,
+                    ..Default::default()
+                }
+            }
+        })
+        .collect();
+    let total = raw
+        .iter()
+        .filter(|p| p.page_list != XEN_NUMA_NODE_OFFLINE)
+        .fold(XenNumaNodePages::default(), model::add_pages);
+    let out = XenSysctlNumaGetdomnodestat {
+        total,
+        nr_nodes: raw.len() as u32,
+        ..Default::default()
     };
-    let heap = if views.heap {
-        let h = xen.numa_availheap(None, None, true)?;
-        h.check()?;
-        Some(h)
-    } else {
-        None
+    DomNodeStat::from_raw(DomainSel::Free, None, &out, Some(&raw))
+}
+
+/// One sample of the views in `o`. A Xen without getdomnodestat makes an
+/// explicit `-d` fail after the other views were fetched: the error comes
+/// back beside the snapshot, so what could be shown still is.
+fn sample(
+    src: &impl Source,
+    o: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(Snapshot, Option<Error>)> {
+    let views: &Views = &o.views;
+    let full = o.format != Format::Seed;
+    let mut snap = Snapshot::default();
+    let mut numainfo: Option<NumaInfo> = None;
+    let get_numainfo = |numainfo: &mut Option<NumaInfo>| -> Result<NumaInfo> {
+        if let Some(n) = numainfo {
+            return Ok(n.clone());
+        }
+        let n = src.numainfo()?;
+        *numainfo = Some(n.clone());
+        Ok(n)
     };
-    let free = if views.domains.free {
-        Some(xen.numa_getdomnodestat(DomainSel::Free, None, true)?)
+    if views.physinfo {
+        let physinfo = src.physinfo()?;
+        let (ni, cpus) = if full {
+            (
+                Some(get_numainfo(&mut numainfo)?),
+                Some(cpus_by_node(&src.cputopoinfo()?)),
+            )
+        } else {
+            (None, None)
+        };
+        snap.topology = Some(Topology {
+            physinfo,
+            numainfo: ni,
+            cpus,
+        });
+    }
+    if views.heap {
+        let (availheap, source) = match src.numa_availheap() {
+            Ok(h) => (h, HeapSource::NumaAvailheap),
+            Err(e) if lacks(&e, XEN_SYSCTL_NUMA_AVAILHEAP) => {
+                let online: Vec<u32> = get_numainfo(&mut numainfo)?.online_nodes().collect();
+                (src.heap_by_width(&online)?, HeapSource::Availheap)
+            }
+            Err(e) => return Err(e),
+        };
+        let dma = if full {
+            src.dma_width()?
+        } else {
+            DmaWidth::Unknown
+        };
+        snap.heap = Some(Heap {
+            availheap,
+            source,
+            dma,
+        });
+    }
+    if views.domains.free {
+        snap.free = Some(match src.stat(DomainSel::Free) {
+            Ok(stat) => Free {
+                stat,
+                source: FreeSource::Getdomnodestat,
+            },
+            Err(e) if lacks(&e, XEN_SYSCTL_NUMA_GETDOMNODESTAT) => Free {
+                stat: free_from_numainfo(&get_numainfo(&mut numainfo)?)?,
+                source: FreeSource::Numainfo,
+            },
+            Err(e) => return Err(e),
+        });
+    }
+    let mut deferred = None;
+    if views.domains.wants_domains() {
+        match fetch_domains(src, &views.domains, notes) {
+            Ok(d) => snap.domains = Some(d),
+            Err(e) if lacks(&e, XEN_SYSCTL_NUMA_GETDOMNODESTAT) => {
+                if views.implicit {
+                    snap.domains_unsupported = true;
+                } else {
+                    deferred = Some(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((snap, deferred))
+}
+
+/// Where output goes, and whether it still can.
+struct Out<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+}
+
+impl Out<'_> {
+    /// Writes `text`; `Err(code)` if stdout is gone.
+    fn emit(&mut self, text: &str) -> core::result::Result<(), u8> {
+        match self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+        {
+            Ok(()) => Ok(()),
+            // The reader went away (| head): nothing left to tell anyone.
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(EXIT_INTERNAL),
+            Err(e) => {
+                let _ = writeln!(
+                    self.err,
+                    "{PROG}: cannot write the output ({e}); check where standard output goes"
+                );
+                Err(EXIT_INTERNAL)
+            }
+        }
+    }
+
+    fn notes(&mut self, notes: &mut Vec<String>) {
+        for note in notes.drain(..) {
+            let _ = writeln!(self.err, "{PROG}: note: {note}");
+        }
+    }
+
+    fn error(&mut self, e: &Error) -> u8 {
+        let _ = writeln!(self.err, "{PROG}: {e}; {}", hint(e));
+        exit_code(e)
+    }
+}
+
+/// What to do about `e`, for this command.
+fn hint(e: &Error) -> &'static str {
+    if lacks(e, XEN_SYSCTL_NUMA_GETDOMNODESTAT) {
+        "per-domain placement (-d) needs the patched hypervisor: boot a Xen 4.17 built \
+         with the xen-numastat patch series (-p, -H and -d free work on this one)"
     } else {
-        None
-    };
-    let domains = if views.domains.wants_domains() {
-        Some(fetch_domains(&xen, &views.domains, notes)?)
-    } else {
-        None
-    };
-    Ok(Report {
-        physinfo,
-        heap,
-        free,
-        domains,
+        e.hint()
+    }
+}
+
+/// Renders one sample in `o`'s format.
+fn render(
+    snap: &Snapshot,
+    o: &Options,
+    width: Option<usize>,
+    line_json: bool,
+) -> core::result::Result<String, String> {
+    Ok(match o.format {
+        Format::Seed => render::seed(snap),
+        Format::Json => json::render(snap, !line_json),
+        Format::Prometheus => prom::render(snap),
+        Format::Table => render::tables(snap, &o.table, width).map_err(|table::NoSuchColumn(n)| {
+            let nodes = model::node_list(&snap.nodes());
+            format!("-s {n}: node {n} is not online (online nodes: {nodes}); sort by one of them, or by Total with -s")
+        })?,
     })
 }
 
-fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => EXIT_OK,
-        // The reader went away (| head): nothing left to tell anyone.
-        Err(e) if e.kind() == ErrorKind::BrokenPipe => EXIT_INTERNAL,
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "{PROG}: cannot write the output ({e}); check where standard output goes"
-            );
-            EXIT_INTERNAL
+fn run_sampling(src: &impl Source, o: &Options, io: &mut Out<'_>) -> u8 {
+    let width = match o.table.width {
+        Some(0) => None,
+        Some(w) => Some(w),
+        None => xen_numastat_tools::term::width(),
+    };
+    let count = o.watch.map_or(Some(1), |w| w.count);
+    let start = Instant::now();
+    let mut before: Option<watch::Figures> = None;
+    let mut n: u64 = 0;
+    loop {
+        n += 1;
+        let mut notes = Vec::new();
+        let fetched = sample(src, o, &mut notes);
+        io.notes(&mut notes);
+        let (snap, deferred) = match fetched {
+            Ok(x) => x,
+            Err(e) => return io.error(&e),
+        };
+        let text = if o.format == Format::Table && before.is_some() {
+            let after = watch::figures(&snap);
+            let lines = watch::changes(before.as_ref().unwrap_or(&after), &after, &o.table);
+            let t = watch::block(n, start.elapsed().as_secs_f64(), &lines, &o.table);
+            before = Some(after);
+            t
+        } else {
+            if o.watch.is_some() && o.format == Format::Table {
+                before = Some(watch::figures(&snap));
+            }
+            let mut t = match render(&snap, o, width, o.watch.is_some()) {
+                Ok(t) => t,
+                Err(msg) => {
+                    let _ = writeln!(io.err, "{PROG}: {msg}");
+                    return EXIT_USAGE;
+                }
+            };
+            if o.watch.is_some() && o.format == Format::Seed && n > 1 {
+                t.insert(0, '\n');
+            }
+            t
+        };
+        if let Err(code) = io.emit(&text) {
+            return code;
+        }
+        if let Some(e) = deferred {
+            return io.error(&e);
+        }
+        if count.is_some_and(|c| n >= c) {
+            return EXIT_OK;
+        }
+        if let Some(w) = o.watch {
+            std::thread::sleep(w.interval);
         }
     }
 }
@@ -189,218 +491,22 @@ fn emit(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {
 /// Runs the command line `args` (without the program name); returns the
 /// exit code.
 pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let (views, format): (Views, Format) = match args::parse(args) {
-        Ok(Command::Help) => return emit(out, err, &help()),
-        Ok(Command::Show {
-            physinfo,
-            heap,
-            domains,
-            format,
-        }) => (
-            Views {
-                physinfo,
-                heap,
-                domains,
-            },
-            format,
-        ),
+    let mut io = Out { out, err };
+    let o = match args::parse(args) {
+        Ok(Command::Help) => return io.emit(&help()).map_or_else(|c| c, |()| EXIT_OK),
+        Ok(Command::Version) => return io.emit(&version()).map_or_else(|c| c, |()| EXIT_OK),
+        Ok(Command::Show(o)) => o,
         Err(e) => {
-            let _ = writeln!(err, "{PROG}: {e}; run '{PROG} --help' for usage");
+            let _ = writeln!(io.err, "{PROG}: {e}; run '{PROG} --help' for usage");
             return EXIT_USAGE;
         }
     };
-    let mut notes = Vec::new();
-    let fetched = fetch(&views, &mut notes);
-    for note in &notes {
-        let _ = writeln!(err, "{PROG}: note: {note}");
-    }
-    match fetched {
-        Ok(report) => emit(out, err, &render::render(&report, format)),
-        Err(e) => {
-            let _ = writeln!(err, "{PROG}: {e}; {}", e.hint());
-            exit_code(&e)
-        }
-    }
+    let xen = match Xen::open() {
+        Ok(x) => x,
+        Err(e) => return io.error(&e),
+    };
+    run_sampling(&xen, &o, &mut io)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run_args(args: &[&str]) -> (u8, String, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run(
-            args.iter().map(OsString::from).collect(),
-            &mut out,
-            &mut err,
-        );
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    }
-
-    #[test]
-    fn help_lists_flags_and_every_exit_code() {
-        let (code, out, err) = run_args(&["--help"]);
-        assert_eq!(code, EXIT_OK);
-        assert!(err.is_empty());
-        for flag in [
-            "-p,",
-            "-H,",
-            "-d, --domain DOMID",
-            "-d all",
-            "-d free",
-            "DOM<domid>: NODE<node>: PAGES: <pages>",
-            "--format=table",
-            "--format=seed",
-            "-h, --help",
-        ] {
-            assert!(out.contains(flag), "{flag}");
-        }
-        for (code, what) in EXIT_CODES {
-            assert!(out.contains(&format!("\n  {code}  {what}\n")), "{code}");
-        }
-    }
-
-    #[test]
-    fn usage_errors_exit_2_with_one_line_before_any_hypercall() {
-        for args in [
-            &["-x"][..],
-            &["-H", "now"],
-            &["--format=xml"],
-            &["-d", "abc"],
-            &["-d", "-1"],
-            &["-p", "-d", "32752"],
-            &["-d", "4294967296"],
-            &["-d", "all", "-d"],
-        ] {
-            let (code, out, err) = run_args(args);
-            assert_eq!(code, EXIT_USAGE, "{args:?}");
-            assert!(out.is_empty());
-            assert_eq!(err.lines().count(), 1, "{err}");
-            assert!(err.starts_with("xen-numastat: "), "{err}");
-            assert!(err.contains("; run 'xen-numastat --help'"), "{err}");
-        }
-    }
-
-    /// Recorded domains: ids listed by getdomaininfolist (`true`: dying),
-    /// and those getdomnodestat answers for; counts the stat calls.
-    struct Recorded {
-        listed: Vec<(DomId, bool)>,
-        present: Vec<DomId>,
-        calls: std::cell::RefCell<Vec<DomId>>,
-    }
-
-    impl DomainSource for Recorded {
-        fn list(&self) -> Result<Vec<XenDomctlGetdomaininfo>> {
-            Ok(self
-                .listed
-                .iter()
-                .map(|&(domain, dying)| XenDomctlGetdomaininfo {
-                    domain,
-                    flags: if dying {
-                        xen_numastat_abi::XEN_DOMINF_DYING
-                    } else {
-                        0
-                    },
-                    ..Default::default()
-                })
-                .collect())
-        }
-
-        fn stat(&self, domid: DomId) -> Result<DomNodeStat> {
-            self.calls.borrow_mut().push(domid);
-            if !self.present.contains(&domid) {
-                return Err(Error::NoSuchDomain {
-                    op: xen_numastat_tools::Op::Sysctl(
-                        xen_numastat_abi::XEN_SYSCTL_NUMA_GETDOMNODESTAT,
-                    ),
-                    domid: u32::from(domid),
-                });
-            }
-            let out = xen_numastat_abi::XenSysctlNumaGetdomnodestat {
-                tot_pages: u64::from(domid),
-                ..Default::default()
-            };
-            DomNodeStat::from_raw(DomainSel::Domain(domid), None, &out, None)
-        }
-    }
-
-    fn query(all: bool, ids: &[DomId]) -> DomainQuery {
-        DomainQuery {
-            all,
-            free: false,
-            ids: ids.iter().copied().collect(),
-        }
-    }
-
-    #[test]
-    fn dash_d_all_skips_domains_that_went_away() {
-        // 2 is dying when listed; 3 is destroyed between list and stat.
-        let src = Recorded {
-            listed: vec![(0, false), (1, false), (2, true), (3, false)],
-            present: vec![0, 1],
-            calls: Default::default(),
-        };
-        let mut notes = Vec::new();
-        let stats = fetch_domains(&src, &query(true, &[]), &mut notes).unwrap();
-        let got: Vec<_> = stats.iter().map(|s| s.domain).collect();
-        assert_eq!(got, [DomainSel::Domain(0), DomainSel::Domain(1)]);
-        assert_eq!(
-            notes,
-            [
-                "domain 2 is being destroyed; left out",
-                "domain 3 went away after it was listed; left out"
-            ]
-        );
-        // One getdomnodestat per domain asked about, none for the dying one.
-        assert_eq!(*src.calls.borrow(), [0, 1, 3]);
-    }
-
-    #[test]
-    fn a_named_domain_that_is_gone_is_an_error() {
-        let src = Recorded {
-            listed: vec![(0, false), (3, true)],
-            present: vec![0],
-            calls: Default::default(),
-        };
-        let mut notes = Vec::new();
-        // Named with -d 3, even together with -d all: exit 7, not a note.
-        let err = fetch_domains(&src, &query(true, &[3]), &mut notes).unwrap_err();
-        assert_eq!(exit::exit_code(&err), exit::EXIT_NO_DOMAIN);
-        assert_eq!(err.to_string(), "no domain 3");
-        assert!(notes.is_empty());
-        // Duplicates are asked once; ascending order.
-        let src = Recorded {
-            listed: vec![(0, false), (5, false)],
-            present: vec![0, 5],
-            calls: Default::default(),
-        };
-        fetch_domains(&src, &query(true, &[5, 0]), &mut notes).unwrap();
-        assert_eq!(*src.calls.borrow(), [0, 5]);
-    }
-
-    #[test]
-    fn exit_code_7_is_in_help() {
-        let (_, out, _) = run_args(&["--help"]);
-        assert!(out.contains(
-            "\n  7  no such domain (-d DOMID): list domains with `xen-numastat -d all`\n"
-        ));
-    }
-
-    #[test]
-    fn format_is_not_a_view() {
-        // --format alone still shows both views.
-        assert_eq!(
-            args::parse(vec!["--format=seed".into()]),
-            Ok(Command::Show {
-                physinfo: true,
-                heap: true,
-                domains: DomainQuery::default(),
-                format: args::Format::Seed
-            })
-        );
-    }
-}
+mod tests;

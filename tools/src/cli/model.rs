@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! What one sample fetched from the hypervisor, and the figures derived
+//! from it (locality, address ranges). Every output format (table, seed,
+//! JSON, Prometheus, watch) is a pure function of a [`Snapshot`], so all of
+//! them are tested from recorded answers.
+
+use std::collections::BTreeMap;
+use xen_numastat_abi::{
+    zone_end_maddr, zone_start_maddr, XenNumaNodePages, XenSysctlPhysinfo, MEMZONE_XEN, PAGE_SHIFT,
+};
+use xen_numastat_tools::{Availheap, DmaWidth, DomNodeStat, DomainSel, NumaInfo};
+
+/// `-p`: the host, its nodes and CPUs.
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    /// `XEN_SYSCTL_physinfo`.
+    pub physinfo: XenSysctlPhysinfo,
+    /// `XEN_SYSCTL_numainfo` (not fetched for `--format=seed`).
+    pub numainfo: Option<NumaInfo>,
+    /// `XEN_SYSCTL_cputopoinfo`, grouped: node -> CPU ids (not fetched for
+    /// `--format=seed`).
+    pub cpus: Option<BTreeMap<u32, Vec<u32>>>,
+}
+
+impl Topology {
+    /// Online node ids: numainfo's, else none known.
+    pub fn online_nodes(&self) -> Vec<u32> {
+        self.numainfo
+            .as_ref()
+            .map(|n| n.online_nodes().collect())
+            .unwrap_or_default()
+    }
+
+    /// numainfo's (memsize, memfree) of `node`, in pages.
+    pub fn node_memory(&self, node: u32) -> Option<(u64, u64)> {
+        let m = self.numainfo.as_ref()?.meminfo.get(node as usize)?;
+        Some((m.memsize >> PAGE_SHIFT, m.memfree >> PAGE_SHIFT))
+    }
+
+    /// CPUs Xen places on `node`.
+    pub fn cpus_of(&self, node: u32) -> &[u32] {
+        self.cpus
+            .as_ref()
+            .and_then(|c| c.get(&node))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Where the heap figures come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeapSource {
+    /// `XEN_SYSCTL_numa_availheap`: one call, one snapshot.
+    NumaAvailheap,
+    /// Upstream `XEN_SYSCTL_availheap` by address width, one call per node
+    /// and zone: a Xen without the numastat ops.
+    Availheap,
+}
+
+impl HeapSource {
+    /// The sysctl's name in Xen's headers.
+    pub fn sysctl(self) -> &'static str {
+        match self {
+            Self::NumaAvailheap => "XEN_SYSCTL_numa_availheap",
+            Self::Availheap => "XEN_SYSCTL_availheap",
+        }
+    }
+}
+
+/// `-H`.
+#[derive(Clone, Debug)]
+pub struct Heap {
+    pub availheap: Availheap,
+    pub source: HeapSource,
+    /// Not read for `--format=seed`.
+    pub dma: DmaWidth,
+}
+
+/// Which kind of memory a zone holds, in the words of Xen's debug key `m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneHeap {
+    /// Zone 0, `MEMZONE_XEN`.
+    Xen,
+    /// Below the DMA boundary.
+    Dma,
+    /// Above it (or there is no DMA zone).
+    Dom,
+    /// The boundary is not known.
+    Unknown,
+}
+
+impl ZoneHeap {
+    pub fn of(zone: u32, dma: DmaWidth) -> Self {
+        if zone as usize == MEMZONE_XEN {
+            Self::Xen
+        } else if dma.zone_is_dma(zone) {
+            Self::Dma
+        } else if dma == DmaWidth::Unknown {
+            Self::Unknown
+        } else {
+            Self::Dom
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Xen => "xen",
+            Self::Dma => "dma",
+            Self::Dom => "dom",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// A size as people write it: 0, 8K, 256M, 4G, 2T (sizes here are powers
+/// of two, so exact).
+pub fn size_label(bytes: u64) -> String {
+    const UNITS: [(u32, &str); 5] = [(50, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")];
+    if bytes == 0 {
+        return "0".into();
+    }
+    for (shift, unit) in UNITS {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
+/// A zone's machine addresses, `256M-512M`; zone 0 (the Xen heap, by page
+/// type not address) is `Xen heap`.
+pub fn zone_range_label(zone: u32) -> String {
+    if zone as usize == MEMZONE_XEN {
+        return "Xen heap".into();
+    }
+    match (
+        zone_start_maddr(zone as usize),
+        zone_end_maddr(zone as usize),
+    ) {
+        (Some(s), Some(e)) => format!("{}-{}", size_label(s), size_label(e)),
+        _ => "?".into(),
+    }
+}
+
+/// Where `-d free` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeSource {
+    /// `XEN_SYSCTL_numa_getdomnodestat` of the free lists.
+    Getdomnodestat,
+    /// `XEN_SYSCTL_numainfo` memfree: a Xen without the numastat ops.
+    Numainfo,
+}
+
+/// `-d free`.
+#[derive(Clone, Debug)]
+pub struct Free {
+    pub stat: DomNodeStat,
+    pub source: FreeSource,
+}
+
+/// One domain of `-d`.
+#[derive(Clone, Debug)]
+pub struct Domain {
+    pub stat: DomNodeStat,
+    /// `xen_domain_handle_t` from getdomaininfo (a UUID for the toolstack).
+    pub handle: [u8; 16],
+    /// `XEN_DOMCTL_getnodeaffinity`, ascending node ids.
+    pub affinity: Vec<u32>,
+}
+
+impl Domain {
+    pub fn domid(&self) -> u32 {
+        match self.stat.domain {
+            DomainSel::Domain(d) => u32::from(d),
+            DomainSel::Free => u32::MAX,
+        }
+    }
+
+    /// Its pages on `node`'s `page_list`.
+    pub fn pages_on(&self, node: u32) -> u64 {
+        self.stat.pages(node).map_or(0, |p| p.page_list)
+    }
+
+    /// Its pages on `page_list`, all nodes.
+    pub fn total_pages(&self) -> u64 {
+        self.stat.total.page_list
+    }
+
+    /// How many nodes hold any of its `page_list` pages.
+    pub fn nodes_used(&self) -> u32 {
+        self.stat
+            .online_nodes()
+            .filter(|&n| self.pages_on(n) > 0)
+            .count() as u32
+    }
+
+    /// Its pages on the nodes of its node affinity.
+    pub fn local_pages(&self) -> u64 {
+        self.affinity
+            .iter()
+            .map(|&n| self.pages_on(n))
+            .fold(0, u64::saturating_add)
+    }
+
+    /// The share of its memory on its affinity nodes; `None` without
+    /// memory.
+    pub fn local_ratio(&self) -> Option<f64> {
+        let total = self.total_pages();
+        (total > 0).then(|| self.local_pages() as f64 / total as f64)
+    }
+
+    /// The handle as a UUID, `xl list -v` style.
+    pub fn uuid(&self) -> String {
+        uuid(&self.handle)
+    }
+}
+
+/// 16 bytes as `8-4-4-4-12` lowercase hex.
+pub fn uuid(h: &[u8; 16]) -> String {
+    let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// A node list as ranges: `0-3,8,10-11`.
+pub fn node_list(ids: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}-{}", ids[i], ids[j])
+        } else {
+            ids[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// One sample: what was asked for and fetched.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub topology: Option<Topology>,
+    pub heap: Option<Heap>,
+    pub free: Option<Free>,
+    /// Ascending domain ids.
+    pub domains: Option<Vec<Domain>>,
+    /// Domains were asked for implicitly (`--prometheus`) but this Xen has
+    /// no `XEN_SYSCTL_numa_getdomnodestat`.
+    pub domains_unsupported: bool,
+}
+
+impl Snapshot {
+    /// Online node ids for the columns: the heap's, else numainfo's, else
+    /// those of the domain answers.
+    pub fn nodes(&self) -> Vec<u32> {
+        if let Some(c) = self.heap.as_ref().and_then(|h| h.availheap.counts.as_ref()) {
+            return c.online_nodes().collect();
+        }
+        if let Some(t) = &self.topology {
+            let n = t.online_nodes();
+            if !n.is_empty() {
+                return n;
+            }
+        }
+        let mut set = std::collections::BTreeSet::new();
+        if let Some(f) = &self.free {
+            set.extend(f.stat.online_nodes());
+        }
+        for d in self.domains.iter().flatten() {
+            set.extend(d.stat.online_nodes());
+        }
+        set.into_iter().collect()
+    }
+}
+
+/// The sum of two per-list counts.
+pub fn add_pages(a: XenNumaNodePages, b: &XenNumaNodePages) -> XenNumaNodePages {
+    XenNumaNodePages {
+        page_list: a.page_list.saturating_add(b.page_list),
+        extra_page_list: a.extra_page_list.saturating_add(b.extra_page_list),
+        xenpage_list: a.xenpage_list.saturating_add(b.xenpage_list),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(zone_range_label(0), "Xen heap");
+        assert_eq!(zone_range_label(1), "0-8K");
+        assert_eq!(zone_range_label(17), "256M-512M");
+        assert_eq!(zone_range_label(20), "2G-4G");
+        assert_eq!(zone_range_label(21), "4G-8G");
+        assert_eq!(zone_range_label(40), "2P-4P");
+        assert_eq!(zone_range_label(41), "?");
+        assert_eq!(node_list(&[0, 1, 2, 3, 8, 10, 11]), "0-3,8,10-11");
+        assert_eq!(node_list(&[]), "");
+        assert_eq!(
+            uuid(b"dom0-testkit\0\0\0\0"),
+            "646f6d30-2d74-6573-746b-697400000000"
+        );
+    }
+
+    #[test]
+    fn zone_heaps_follow_the_dma_width() {
+        let w = DmaWidth::Bits(28);
+        assert_eq!(ZoneHeap::of(0, w), ZoneHeap::Xen);
+        assert_eq!(ZoneHeap::of(16, w), ZoneHeap::Dma);
+        assert_eq!(ZoneHeap::of(17, w), ZoneHeap::Dom);
+        assert_eq!(ZoneHeap::of(17, DmaWidth::None), ZoneHeap::Dom);
+        assert_eq!(ZoneHeap::of(3, DmaWidth::Unknown), ZoneHeap::Unknown);
+    }
+}

@@ -50,8 +50,11 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --quiet --workspace --all-targets -- -D warnings
 
+# Host tests: every crate's unit tests, and the CLI binary run on this
+# (non-Xen) host for its argument errors and its "not on Xen" exit.
 unit-test:
 	$(CARGO) test --quiet --workspace --lib --bins
+	$(CARGO) test --quiet -p xen-numastat-tools --tests
 
 # Xen's code generation contract, checked on the linked image.
 codegen-check: xen-patched

@@ -5,7 +5,7 @@
 # docs/build.md for why each package is here.
 set -euo pipefail
 
-pkgs=(qemu-system-x86 busybox-static cpio flex bison dpkg-dev xz-utils
+pkgs=(qemu-system-x86 busybox-static cpio flex bison dpkg-dev xz-utils patch
       python3 binutils make gcc bc)
 
 src_list=/etc/apt/sources.list.d/xen-numastat-src.sources

@@ -16,7 +16,7 @@ use crate::heap::HeapCounters;
 use crate::nospec::index_nospec;
 use xen_numastat_abi::{
     XenNumaNodePages, XenNumaWalkCursor, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
-    MAX_NUMNODES, NR_ZONES, XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE, XEN_NUMA_NODE_OFFLINE,
+    MAX_NUMNODES, XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE, XEN_NUMA_NODE_OFFLINE,
 };
 
 /// Page visits per hold of `d->page_alloc_lock` (16 MiB of guest memory).
@@ -142,14 +142,14 @@ fn validate<P: DomainPlatform>(p: &P, op: &mut XenSysctlNumaGetdomnodestat) -> R
             _ => return Err(Errno::EINVAL),
         }
     };
-    let span = (0..MAX_NUMNODES)
-        .rev()
-        .find(|&n| p.node_online(n))
-        .map_or(0, |n| n.saturating_add(1));
     let rows = match (op.nodes, node) {
         (0, _) => 0,
         (_, Some(_)) => 1,
-        (_, None) => span,
+        // Entries run up to the highest online node id.
+        (_, None) => (0..MAX_NUMNODES)
+            .rev()
+            .find(|&n| p.node_online(n))
+            .map_or(0, |n| n.saturating_add(1)),
     };
     if rows > 0 {
         let have = op.nr_nodes as usize;
@@ -343,7 +343,7 @@ pub fn getdomnodestat<P: DomainPlatform>(
         p.with_heap_lock(|| {
             for (n, c) in acc.iter_mut().enumerate() {
                 if p.node_online(n) {
-                    c.page_list = heap.avail_range(0, NR_ZONES - 1, n as u32, |_| true);
+                    c.page_list = heap.node_total(n);
                 }
             }
         });

@@ -100,6 +100,15 @@ impl HeapCounters {
         }
     }
 
+    /// Free pages of `node` over all zones (0 for an id out of range or a
+    /// node not set up): one row, without scanning the others.
+    pub fn node_total(&self, node: usize) -> u64 {
+        self.avail.get(node).map_or(0, |row| {
+            row.iter()
+                .fold(0u64, |t, c| t.wrapping_add(c.load(Relaxed)))
+        })
+    }
+
     /// `avail_heap_pages(zone_lo, zone_hi, node)`: free pages in zones
     /// `zone_lo..=zone_hi` (zone_hi clamped to `NR_ZONES - 1`) of `node`, or
     /// of every online node when `node` is `u32::MAX` (C's `-1`).
@@ -171,6 +180,10 @@ mod tests {
         assert_eq!(h.avail_range(0, 99, 0, online), (0..41).sum::<u64>());
         // All nodes, zones 1..=2.
         assert_eq!(h.avail_range(1, 2, u32::MAX, online), 1 + 2 + 201 + 202);
+        // One node's row, directly.
+        assert_eq!(h.node_total(2), (0..41).map(|z| 200 + z).sum::<u64>());
+        assert_eq!(h.node_total(1), 0);
+        assert_eq!(h.node_total(MAX_NUMNODES), 0);
         // An offline node counts for nothing even with counters.
         assert_eq!(
             h.avail_range(0, 40, u32::MAX, |n| n == 0),

@@ -14,7 +14,7 @@ CARGO ?= cargo
 # 2000 pages on node 0 and 1000 on node 1 so that -d all has two rows.
 DEMO_NODES ?= 1G,1G
 
-.PHONY: all demo test deps sources xen-stock xen-patched dom0-bins artifacts \
+.PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins artifacts \
         fmt-check clippy unit-test codegen-check qemu-test bench clean
 
 all: artifacts
@@ -28,15 +28,20 @@ sources: deps
 xen-stock: sources
 	@$(TOP)/scripts/build-xen.sh stock
 
-xen-patched: sources
-	@$(TOP)/scripts/build-xen.sh patched
+# The patched images: release (what a user installs) and debug (ASSERTs,
+# UBSAN and the test-only heap walk: what the QEMU suite runs).
+xen-release: sources
+	@$(TOP)/scripts/build-xen.sh release
+
+xen-debug: sources
+	@$(TOP)/scripts/build-xen.sh debug
 
 # Static dom0 binaries for the initramfs: the CLI and the test kit.
 dom0-bins:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --release \
 	    --target $(TARGET) -p xen-numastat-tools -p xen-numastat-qemu-tests --bins
 
-artifacts: xen-stock xen-patched dom0-bins
+artifacts: xen-stock xen-release xen-debug dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
 demo: artifacts
@@ -56,11 +61,14 @@ unit-test:
 	$(CARGO) test --quiet --workspace --lib --bins
 	$(CARGO) test --quiet -p xen-numastat-tools --tests
 
-# Xen's code generation contract, checked on the linked image.
-codegen-check: xen-patched
+# Xen's code generation contract, checked on both linked patched images.
+codegen-check: xen-release xen-debug
 	python3 $(TOP)/hypervisor/tests/check-codegen.py --self-test
-	python3 $(TOP)/hypervisor/tests/check-codegen.py $(BUILD)/xen-patched/xen/xen-syms \
-	    $(BUILD)/xen-patched/xen/numastat/numastat-obj/numastat.o $(BUILD)/xen-patched/xen/.config
+	for k in release debug; do \
+	    python3 $(TOP)/hypervisor/tests/check-codegen.py $(BUILD)/xen-$$k/xen/xen-syms \
+	        $(BUILD)/xen-$$k/xen/numastat/numastat-obj/numastat.o $(BUILD)/xen-$$k/xen/.config \
+	        || exit 1; \
+	done
 
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
@@ -68,7 +76,7 @@ qemu-test: artifacts
 test: deps fmt-check clippy unit-test codegen-check qemu-test
 
 clean:
-	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-patched $(BUILD)/rust-xen $(BUILD)/logs
+	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs
 	$(CARGO) clean
 
 # getdomnodestat's cost against domain size, and against the 2006 method

@@ -31,6 +31,23 @@ fn main() {
         )
         .expect("write to String");
     }
+    h.push_str(
+        "\n/*\n * Prototypes: each function of xen/numastat.h has the type the Rust\n\
+         \x20* side declares (abi/src/ffi.rs).\n */\n",
+    );
+    for sig in xen_numastat_abi::ffi::SIGNATURES
+        .iter()
+        .flat_map(|l| l.iter())
+    {
+        let mut ty = String::new();
+        sig.c_type(&mut ty).expect("write to String");
+        writeln!(
+            h,
+            "_Static_assert(__builtin_types_compatible_p(__typeof__({name}),\n                                            {ty}),\n               \"numastat FFI drift: {name} is not {ty} as in abi/src/ffi.rs\");",
+            name = sig.name,
+        )
+        .expect("write to String");
+    }
     h.push_str("\n#endif /* __XEN_NUMASTAT_ABI_CHECK_H__ */\n");
 
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

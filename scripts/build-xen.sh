@@ -3,17 +3,24 @@
 # Builds Xen 4.17.5 from the pristine Debian tree (scripts/fetch-sources.sh).
 #
 #   scripts/build-xen.sh stock     -> build/xen-stock/xen/{xen,xen-syms}
-#   scripts/build-xen.sh patched   -> build/xen-patched/xen/{xen,xen-syms}
+#   scripts/build-xen.sh release   -> build/xen-release/xen/{xen,xen.gz,xen-syms}
+#   scripts/build-xen.sh debug     -> build/xen-debug/xen/{xen,xen-syms}
 #
-# "patched" applies hypervisor/patches/series, generates the ABI check header
-# from the Rust abi crate, builds the Rust component (hypervisor/
-# build-xen-lib.sh) and enables CONFIG_NUMASTAT_HEAPWALK (the tests' free-list
-# walk). Both use Xen's defconfig otherwise, so the two images differ only by
-# the series. Reuses what is built: the tree is re-made only when the series
-# changes; make does the rest.
+# One tree, three images (docs/build.md):
+# - stock: Xen's defconfig, no patch;
+# - release: the series on defconfig, test-only ops compiled out
+#   (CONFIG_NUMASTAT_HEAPWALK=n): what a user installs;
+# - debug: the series with CONFIG_DEBUG=y, so every ASSERT runs (the
+#   per-domain counter checks among them), CONFIG_UBSAN=y and
+#   CONFIG_NUMASTAT_HEAPWALK=y (the tests' free-list walk): what the QEMU
+#   suite runs.
+# "patched" kinds apply hypervisor/patches/series, generate the ABI check
+# header from the Rust abi crate and build the Rust component
+# (hypervisor/build-xen-lib.sh). Reuses what is built: a tree is re-made
+# only when the series or this script changes; make does the rest.
 set -euo pipefail
 
-kind=${1:?usage: build-xen.sh stock|patched}
+kind=${1:?usage: build-xen.sh stock|release|debug}
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 pristine=$build/src/xen-pristine
@@ -22,9 +29,11 @@ jobs=${JOBS:-$(nproc)}
 
 [ -f "$pristine/xen/Makefile" ] || { echo "build-xen: no Xen source; run scripts/fetch-sources.sh" >&2; exit 1; }
 
+self=$(sha256sum < "$0" | cut -c1-8)
 case $kind in
-stock)   stamp=stock ;;
-patched) stamp=$(cd "$top/hypervisor/patches" && cat series $(cat series) | sha256sum | cut -c1-16) ;;
+stock)   stamp=stock-$self ;;
+release|debug)
+    stamp=$kind-$self-$(cd "$top/hypervisor/patches" && cat series $(cat series) | sha256sum | cut -c1-16) ;;
 *) echo "build-xen: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
@@ -32,21 +41,28 @@ if [ "$(cat "$tree/.numastat-stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "build-xen: preparing $tree"
     rm -rf "$tree"
     cp -a "$pristine" "$tree"
-    if [ "$kind" = patched ]; then
+    if [ "$kind" != stock ]; then
         while read -r p; do
             [ -n "$p" ] || continue
             patch -d "$tree" -p1 -s --forward < "$top/hypervisor/patches/$p"
         done < "$top/hypervisor/patches/series"
     fi
     make -s -C "$tree/xen" defconfig >/dev/null
-    if [ "$kind" = patched ]; then
-        echo CONFIG_NUMASTAT_HEAPWALK=y >> "$tree/xen/.config"
-        make -s -C "$tree/xen" olddefconfig >/dev/null 2>&1
+    case $kind in
+    release) echo '# CONFIG_NUMASTAT_HEAPWALK is not set' >> "$tree/xen/.config" ;;
+    debug) printf '%s\n' CONFIG_DEBUG=y CONFIG_UBSAN=y CONFIG_NUMASTAT_HEAPWALK=y >> "$tree/xen/.config" ;;
+    esac
+    make -s -C "$tree/xen" olddefconfig >/dev/null 2>&1
+    for want in $([ "$kind" = debug ] && echo CONFIG_DEBUG=y CONFIG_UBSAN=y CONFIG_NUMASTAT_HEAPWALK=y); do
+        grep -qx "$want" "$tree/xen/.config" || { echo "build-xen: $want did not stick" >&2; exit 1; }
+    done
+    if [ "$kind" = release ] && grep -q '^CONFIG_NUMASTAT_HEAPWALK=y' "$tree/xen/.config"; then
+        echo "build-xen: the release image must not have the heap walk" >&2; exit 1
     fi
     echo "$stamp" > "$tree/.numastat-stamp"
 fi
 
-if [ "$kind" = patched ]; then
+if [ "$kind" != stock ]; then
     # Generated ABI checks: replaced only when they change, so make's
     # timestamps stay meaningful.
     gen=$(mktemp)

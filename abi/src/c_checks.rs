@@ -66,6 +66,17 @@ pub const CONSTANTS: &[Check] = &[
         XEN_SYSCTL_NUMA_GETDOMNODESTAT as u64,
     ),
     c("XEN_NUMA_DOMAIN_FREE", XEN_NUMA_DOMAIN_FREE as u64),
+    c("XEN_NUMA_LIST_page", NumaList::Page as u64),
+    c("XEN_NUMA_LIST_extra", NumaList::Extra as u64),
+    c("XEN_NUMA_LIST_xenpage", NumaList::XenPage as u64),
+    c("XEN_NUMA_GDNS_walk", XEN_NUMA_GDNS_WALK as u64),
+    c("XEN_NUMA_SRC_counters", XEN_NUMA_SRC_COUNTERS as u64),
+    c("XEN_NUMA_SRC_walk", XEN_NUMA_SRC_WALK as u64),
+    c("XEN_NUMA_SRC_free", XEN_NUMA_SRC_FREE as u64),
+    c(
+        "XEN_NUMA_STATUS_inconsistent",
+        XEN_NUMA_STATUS_INCONSISTENT as u64,
+    ),
     c("DOMID_FIRST_RESERVED", DOMID_FIRST_RESERVED as u64),
     // Compared as the two's complement bit pattern of the C int.
     c("(uint32_t)XEN_NUMA_ANY", XEN_NUMA_ANY as u32 as u64),
@@ -157,7 +168,7 @@ const NODE_PAGES: &[Check] = &layout!(
 const CURSOR: &[Check] = &layout!(
     "struct xen_numa_walk_cursor",
     XenNumaWalkCursor,
-    [list, flags, last_mfn, next_mfn]
+    [list, flags, token, reserved]
 );
 const GETDOMNODESTAT: &[Check] = &layout!(
     "struct xen_sysctl_numa_getdomnodestat",
@@ -167,13 +178,15 @@ const GETDOMNODESTAT: &[Check] = &layout!(
         node,
         nodes,
         nr_nodes,
-        pad,
+        flags,
         total,
         tot_pages,
         xenheap_pages,
         extra_pages,
         pieces,
         restarts,
+        source,
+        status,
         cursor
     ]
 );

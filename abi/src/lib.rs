@@ -13,6 +13,7 @@
 
 pub mod c_checks;
 pub mod domctl;
+pub mod ffi;
 pub mod numastat;
 pub mod xen;
 

@@ -127,6 +127,21 @@ pub struct XenNumaNodePages {
 const_assert_eq!(size_of::<XenNumaNodePages>(), 24);
 
 impl XenNumaNodePages {
+    /// An offline node's entry: every field [`XEN_NUMA_NODE_OFFLINE`].
+    pub const OFFLINE: XenNumaNodePages = XenNumaNodePages {
+        page_list: XEN_NUMA_NODE_OFFLINE,
+        extra_page_list: XEN_NUMA_NODE_OFFLINE,
+        xenpage_list: XEN_NUMA_NODE_OFFLINE,
+    };
+
+    /// Adds `b` field by field (wrapping: counts of one domain cannot reach
+    /// 2^64 pages; callers that must not wrap check their inputs).
+    pub fn add(&mut self, b: &XenNumaNodePages) {
+        self.page_list = self.page_list.wrapping_add(b.page_list);
+        self.extra_page_list = self.extra_page_list.wrapping_add(b.extra_page_list);
+        self.xenpage_list = self.xenpage_list.wrapping_add(b.xenpage_list);
+    }
+
     /// All three lists.
     pub const fn sum(&self) -> u64 {
         self.page_list
@@ -135,28 +150,100 @@ impl XenNumaNodePages {
     }
 }
 
-/// `struct xen_numa_walk_cursor`: where a walk stopped, kept by Xen across
-/// hypercall continuations. Zero on the first call.
+/// `#define XEN_NUMA_LIST_page 1` (and `_extra 2`, `_xenpage 3`): a
+/// domain's page lists as the walk cursor and the per-domain counters name
+/// them (public/sysctl.h, patch 0006; xen/common/numastat.c maps them to
+/// `d->page_list`, `d->extra_page_list`, `d->xenpage_list`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum NumaList {
+    /// `d->page_list`: what `domain_tot_pages(d)` counts.
+    Page = 1,
+    /// `d->extra_page_list`: `PGC_extra` pages (`d->extra_pages`).
+    Extra = 2,
+    /// `d->xenpage_list`: Xen heap pages shared with the domain
+    /// (`d->xenheap_pages`).
+    XenPage = 3,
+}
+
+impl NumaList {
+    /// The three lists, in walk order.
+    pub const ALL: [NumaList; 3] = [NumaList::Page, NumaList::Extra, NumaList::XenPage];
+
+    /// The list with this wire value.
+    pub const fn from_u32(v: u32) -> Option<NumaList> {
+        match v {
+            1 => Some(NumaList::Page),
+            2 => Some(NumaList::Extra),
+            3 => Some(NumaList::XenPage),
+            _ => None,
+        }
+    }
+
+    /// The next list of a walk.
+    pub const fn next(self) -> Option<NumaList> {
+        match self {
+            NumaList::Page => Some(NumaList::Extra),
+            NumaList::Extra => Some(NumaList::XenPage),
+            NumaList::XenPage => None,
+        }
+    }
+
+    /// 0, 1, 2: the index of this list in per-list arrays.
+    pub const fn index(self) -> usize {
+        self as usize - 1
+    }
+
+    /// This list's field of a [`XenNumaNodePages`].
+    pub fn field(self, c: &mut XenNumaNodePages) -> &mut u64 {
+        match self {
+            NumaList::Page => &mut c.page_list,
+            NumaList::Extra => &mut c.extra_page_list,
+            NumaList::XenPage => &mut c.xenpage_list,
+        }
+    }
+}
+
+/// `struct xen_numa_walk_cursor`: where a walk stopped, across hypercall
+/// continuations. Zero on the first call. The position itself stays inside
+/// Xen (the domain's counters block, hypervisor/src/walk.rs): the caller only
+/// carries a token that names it, so nothing the caller writes here can make
+/// Xen follow a page (docs/abi.md).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XenNumaWalkCursor {
-    /// 0: not started; 1, 2, 3: in `page_list`, `extra_page_list`,
-    /// `xenpage_list`.
+    /// 0: not started; otherwise the [`NumaList`] being walked.
     pub list: u32,
     /// Nonzero once results were copied to `nodes` by an earlier piece.
     pub flags: u32,
-    /// MFN of the last page counted.
-    pub last_mfn: u64,
-    /// MFN of the next page to count.
-    pub next_mfn: u64,
+    /// Xen's name for the paused walk; matched against the domain's.
+    pub token: u64,
+    /// Zero.
+    pub reserved: u64,
 }
 const_assert_eq!(size_of::<XenNumaWalkCursor>(), 24);
 
+/// `#define XEN_NUMA_GDNS_walk (1U << 0)`: IN `flags` of getdomnodestat:
+/// answer from a walk of the domain's lists instead of its counters.
+pub const XEN_NUMA_GDNS_WALK: u32 = 1;
+/// `#define XEN_NUMA_SRC_counters 1`: OUT `source`: the per-domain counters.
+pub const XEN_NUMA_SRC_COUNTERS: u32 = 1;
+/// `#define XEN_NUMA_SRC_walk 2`: OUT `source`: a walk of the lists.
+pub const XEN_NUMA_SRC_WALK: u32 = 2;
+/// `#define XEN_NUMA_SRC_free 3`: OUT `source`: the heap's free counters
+/// (`domain` = [`XEN_NUMA_DOMAIN_FREE`]).
+pub const XEN_NUMA_SRC_FREE: u32 = 3;
+/// `#define XEN_NUMA_STATUS_inconsistent (1U << 0)`: OUT `status`: a counter
+/// of this domain would have under- or overflowed once; its counters are not
+/// to be trusted (Xen logged it; use the walk).
+pub const XEN_NUMA_STATUS_INCONSISTENT: u32 = 1;
+
 /// `struct xen_sysctl_numa_getdomnodestat`: how many of a domain's pages sit
-/// on each node (the 2006 patch's getdomnodestat), by walking the domain's
-/// `page_list`, `extra_page_list` and `xenpage_list` under
-/// `d->page_alloc_lock`, at most `NUMASTAT_WALK_PIECE` pages per hold of the
-/// lock (docs/abi.md).
+/// on each node (the 2006 patch's getdomnodestat). By default from the
+/// domain's per-node counters (one hold of `d->page_alloc_lock`, no page
+/// visited); with [`XEN_NUMA_GDNS_WALK`] by walking the domain's
+/// `page_list`, `extra_page_list` and `xenpage_list`, at most 4096 pages
+/// per hold of the lock (docs/abi.md).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XenSysctlNumaGetdomnodestat {
@@ -171,31 +258,36 @@ pub struct XenSysctlNumaGetdomnodestat {
     /// [`XEN_NUMA_NODE_OFFLINE`].
     pub nodes: u64,
     /// IN: entries `nodes` can hold. OUT (when `nodes` is non-zero and the
-    /// node and pad checks passed, so also with `-ESRCH`): entries needed;
+    /// node and flags checks passed, so also with `-ESRCH`): entries needed;
     /// too small: `-ENOBUFS`.
     pub nr_nodes: u32,
-    /// IN: must be zero.
-    pub pad: u32,
+    /// IN: [`XEN_NUMA_GDNS_WALK`] or 0; any other bit: `-EINVAL`.
+    pub flags: u32,
     /// OUT: counts summed over the requested node(s).
     pub total: XenNumaNodePages,
     /// OUT: `domain_tot_pages(d)`, `d->xenheap_pages`, `d->extra_pages`,
-    /// read under the lock at the end of the walk (0 for
-    /// [`XEN_NUMA_DOMAIN_FREE`], which walks nothing; so are `pieces` and
+    /// read in the same hold of the lock as the counters, or at the end of
+    /// the walk (0 for [`XEN_NUMA_DOMAIN_FREE`]; so are `pieces` and
     /// `restarts`).
     pub tot_pages: u64,
     pub xenheap_pages: u64,
     pub extra_pages: u64,
-    /// OUT: holds of `page_alloc_lock` the walk took (all continuations).
+    /// OUT: holds of `page_alloc_lock` taken (all continuations).
     pub pieces: u32,
-    /// OUT: times the walk started over because the lists changed at the
-    /// point where it had stopped.
+    /// OUT: times the walk started over because the lists changed between
+    /// two pieces.
     pub restarts: u32,
+    /// OUT: where the numbers came from: `XEN_NUMA_SRC_*`.
+    pub source: u32,
+    /// OUT: `XEN_NUMA_STATUS_*` bits.
+    pub status: u32,
     /// IN: zero. Xen's state across continuations.
     pub cursor: XenNumaWalkCursor,
 }
-const_assert_eq!(size_of::<XenSysctlNumaGetdomnodestat>(), 104);
+const_assert_eq!(size_of::<XenSysctlNumaGetdomnodestat>(), 112);
 const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, total), 24);
-const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, cursor), 80);
+const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, source), 80);
+const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, cursor), 88);
 
 impl crate::SysctlPayload for XenSysctlNumaGetdomnodestat {
     const CMD: u32 = XEN_SYSCTL_NUMA_GETDOMNODESTAT;

@@ -20,23 +20,13 @@
 use crate::errno::Errno;
 use crate::heap::HeapCounters;
 use crate::nospec::index_nospec;
+use crate::platform::{node_rows, parse_node as parse_node_id, HeapPlatform};
 use xen_numastat_abi::{
     XenSysctlNumaAvailheap, MAX_NUMNODES, NR_ZONES, XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE,
 };
 
 /// Entries of the largest snapshot: every zone of every possible node.
 pub const SNAPSHOT_ENTRIES: usize = MAX_NUMNODES * NR_ZONES;
-
-/// What the op needs from Xen, so host tests can stand in for it. Generic
-/// (monomorphised) on purpose: no indirect calls reach the linked code.
-pub trait Platform {
-    /// `node_online(node)`.
-    fn node_online(&self, node: usize) -> bool;
-    /// Runs `f` with `heap_lock` held.
-    fn with_heap_lock<R>(&self, f: impl FnOnce() -> R) -> R;
-    /// `copy_to_guest(op->counts, src, src.len())`.
-    fn copy_counts(&self, op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno>;
-}
 
 /// The validated request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,29 +49,14 @@ fn parse_zone(zone: i32) -> Result<(usize, usize), Errno> {
     }
 }
 
-fn parse_node<P: Platform>(p: &P, node: i32) -> Result<(usize, usize), Errno> {
-    if node == XEN_NUMA_ANY {
-        // Rows run up to the highest online node id.
-        let rows = (0..MAX_NUMNODES)
-            .rev()
-            .find(|&n| p.node_online(n))
-            .map_or(0, |n| n.saturating_add(1));
-        return Ok((0, rows));
-    }
-    match usize::try_from(node) {
-        Ok(n) if n < MAX_NUMNODES => {
-            let n = index_nospec(n, MAX_NUMNODES);
-            if p.node_online(n) {
-                Ok((n, 1))
-            } else {
-                Err(Errno::EINVAL)
-            }
-        }
-        _ => Err(Errno::EINVAL),
-    }
+fn parse_node<P: HeapPlatform>(p: &P, node: i32) -> Result<(usize, usize), Errno> {
+    Ok(match parse_node_id(p, node)? {
+        Some(n) => (n, 1),
+        None => (0, node_rows(p)),
+    })
 }
 
-fn validate<P: Platform>(p: &P, op: &XenSysctlNumaAvailheap) -> Result<Request, Errno> {
+fn validate<P: HeapPlatform>(p: &P, op: &XenSysctlNumaAvailheap) -> Result<Request, Errno> {
     if op.pad != 0 {
         return Err(Errno::EINVAL);
     }
@@ -99,7 +74,7 @@ fn validate<P: Platform>(p: &P, op: &XenSysctlNumaAvailheap) -> Result<Request, 
 /// copied in by do_sysctl(); the OUT fields are written here and do_sysctl()
 /// copies the struct back (also on `-ENOBUFS`, for `nr_counts`). `scratch`
 /// holds the snapshot between the lock and the copy to the caller.
-pub fn availheap<P: Platform>(
+pub fn availheap<P: HeapPlatform>(
     p: &P,
     heap: &HeapCounters,
     scratch: &mut [u64; SNAPSHOT_ENTRIES],
@@ -184,7 +159,7 @@ mod tests {
         }
     }
 
-    impl Platform for FakeXen {
+    impl HeapPlatform for FakeXen {
         fn node_online(&self, node: usize) -> bool {
             self.online.contains(&node)
         }

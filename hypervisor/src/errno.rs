@@ -13,6 +13,7 @@ impl Errno {
     pub const ENOBUFS: Errno = Errno(errno::ENOBUFS);
     pub const EBUSY: Errno = Errno(errno::EBUSY);
     pub const ESRCH: Errno = Errno(errno::ESRCH);
+    pub const EOPNOTSUPP: Errno = Errno(errno::EOPNOTSUPP);
     /// Not an error: do_sysctl() turns it into a hypercall continuation.
     pub const ERESTART: Errno = Errno(errno::ERESTART);
 

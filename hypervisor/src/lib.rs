@@ -8,16 +8,23 @@
 //! (hypervisor/patches/). How it is compiled and linked, and the code
 //! generation contract it honours, are in docs/hypervisor.md.
 //!
-//! Rules for code in this crate (checked by clippy and by the linked-image
-//! test `make codegen-check`):
+//! Rules for code in this crate (checked by the compiler, clippy and by
+//! the linked-image test `make codegen-check`):
+//! - `unsafe` only in `ffi` (the entry points), `xen` (the shims) and
+//!   [`nospec`] (inline assembly): `#![deny(unsafe_code)]` here, a narrow
+//!   `#![allow(unsafe_code)]` in each of those three;
 //! - no panics: no indexing, no unwrap, no unchecked arithmetic on inputs;
 //!   anything from core that is not inlined fails the Xen link, because only
 //!   this crate's own code is linked (docs/hypervisor.md);
 //! - no indirect calls: generics only, no `dyn`, no function pointers;
 //! - every input is validated before a lock is taken; nothing is copied to a
-//!   guest while a lock is held;
-//! - `unsafe` lives in `xen` and [`nospec`] only.
+//!   guest while a lock is held.
+//!
+//! Map: `platform` (the traits Xen and the host tests' models implement),
+//! `heap` + `availheap` (free pages), `counters` (per-domain pages per
+//! node) + `domnodestat` (the op) + `walk` (its verification walk).
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(
@@ -30,23 +37,30 @@
 )]
 
 pub mod availheap;
+pub mod counters;
 pub mod domnodestat;
 pub mod errno;
 pub mod heap;
 pub mod nospec;
+pub mod platform;
+pub mod walk;
 
 #[cfg(not(test))]
 mod ffi;
+#[cfg(test)]
+mod model;
 #[cfg(not(test))]
 mod xen;
 
 /// Never reached: the image links none of core's panic machinery, so no path
-/// can get here (docs/hypervisor.md). Spinning is the only thing that is safe
-/// without Xen's help.
+/// can get here (docs/hypervisor.md). If it ever were, stop Xen loudly:
+/// `ud2` is an invalid-opcode trap, which Xen reports as a fatal trap with
+/// this CPU's registers and stack, instead of a CPU spinning silently
+/// (perhaps holding a lock).
 #[cfg(not(test))]
 #[panic_handler]
+#[allow(unsafe_code)]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
+    // SAFETY: ud2 raises #UD and does not return; nothing is clobbered.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }

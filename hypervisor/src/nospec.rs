@@ -4,6 +4,7 @@
 //! after a bounds check on a caller-supplied index, the index is clamped
 //! with a `cmp`/`sbb` mask so a mispredicted check cannot be used to read
 //! out of bounds speculatively.
+#![allow(unsafe_code)]
 
 /// Returns `index` if `index < size`, else 0, without a branch.
 #[inline(always)]

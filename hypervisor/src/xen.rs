@@ -1,65 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The C shims this component calls, defined by the patch series in
-//! xen/common/page_alloc.c and declared in xen/include/xen/numastat.h.
-//! Xen's heap lock, node map and guest copies are reached only through them
-//! (PLATFORM.md: `spin_lock()` is an inline wrapper with a speculation
-//! barrier; binding Xen's internals directly would skip it).
-//!
-//! This and `nospec` are the only modules with `unsafe`.
+//! xen/common/page_alloc.c and xen/common/numastat.c, declared for C in
+//! xen/include/xen/numastat.h. The `extern "C"` block below is generated
+//! from the one list of them in abi/src/ffi.rs, which also renders the C
+//! checks of their prototypes. Xen's heap lock, node map, locks, RCU and
+//! guest copies are reached only through them: `spin_lock()` is an inline
+//! wrapper that adds a speculation barrier, so binding Xen's internals
+//! directly would skip it (docs/hypervisor.md).
+#![allow(unsafe_code)]
 
-use crate::availheap::Platform;
-use crate::domnodestat::{DomainPlatform, List};
+use crate::counters::DomainCounters;
 use crate::errno::Errno;
-use core::ffi::{c_int, c_uint, c_ulong, c_void};
+use crate::platform::{DomainPlatform, HeapPlatform};
+use core::ffi::{c_uint, c_ulong};
 use core::ptr::NonNull;
-use xen_numastat_abi::{XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat};
+use xen_numastat_abi::ffi::{Domain, PageInfo};
+use xen_numastat_abi::{
+    NumaList, XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat,
+};
 
-extern "C" {
-    fn numastat_shim_heap_lock();
-    fn numastat_shim_heap_unlock();
-    fn numastat_shim_node_online(node: c_uint) -> bool;
-    fn numastat_shim_copy_counts(
-        op: *const XenSysctlNumaAvailheap,
-        src: *const u64,
-        nr: c_ulong,
-    ) -> c_int;
-
-    // xen/common/numastat.c (patch 0006).
-    fn numastat_shim_get_domain(domid: c_uint) -> *mut c_void;
-    fn numastat_shim_put_domain(d: *mut c_void);
-    fn numastat_shim_domain_lock(d: *mut c_void);
-    fn numastat_shim_domain_unlock(d: *mut c_void);
-    fn numastat_shim_list_first(d: *mut c_void, list: c_uint) -> *mut c_void;
-    fn numastat_shim_list_next(d: *mut c_void, list: c_uint, pg: *mut c_void) -> *mut c_void;
-    fn numastat_shim_page_node(pg: *const c_void) -> c_uint;
-    fn numastat_shim_page_mfn(pg: *const c_void) -> c_ulong;
-    fn numastat_shim_page_on_list(d: *mut c_void, list: c_uint, mfn: c_ulong) -> *mut c_void;
-    fn numastat_shim_domain_pages(d: *const c_void, out: *mut u64);
-    fn numastat_shim_preempt_check() -> bool;
-    fn numastat_shim_copy_node_pages(
-        op: *const XenSysctlNumaGetdomnodestat,
-        to_guest: bool,
-        first: c_ulong,
-        buf: *mut XenNumaNodePages,
-        nr: c_ulong,
-    ) -> c_int;
+macro_rules! declare_shims {
+    ($(fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {
+        extern "C" {
+            $(fn $name($($arg: $ty),*) -> $ret;)*
+        }
+    };
 }
+xen_numastat_abi::numastat_shims!(declare_shims);
 
 /// A `struct domain *` from `rcu_lock_domain_by_id()`; only
 /// `DomainPlatform::put_domain()` lets go of it.
 #[derive(Debug)]
-pub struct XenDomain(NonNull<c_void>);
+pub struct XenDomain(NonNull<Domain>);
 
 /// A `struct page_info *` of a page on one of a domain's lists, used only
 /// while that domain's `page_alloc_lock` is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct XenPage(NonNull<c_void>);
+pub struct XenPage(NonNull<PageInfo>);
 
 /// The running Xen.
 #[derive(Debug)]
 pub struct Xen;
 
-impl Platform for Xen {
+impl HeapPlatform for Xen {
     fn node_online(&self, node: usize) -> bool {
         match c_uint::try_from(node) {
             // SAFETY: the shim only tests a bit of node_online_map and
@@ -80,17 +63,13 @@ impl Platform for Xen {
     }
 
     fn copy_counts(&self, op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno> {
-        copy_counts(op, src)
-    }
-}
-
-fn copy_counts(op: &XenSysctlNumaAvailheap, src: &[u64]) -> Result<(), Errno> {
-    let nr = c_ulong::try_from(src.len()).map_err(|_| Errno::EINVAL)?;
-    // SAFETY: `op` and `src` are valid for the call; the shim does
-    // copy_to_guest(op->counts, src, nr), which checks the guest range.
-    match unsafe { numastat_shim_copy_counts(op, src.as_ptr(), nr) } {
-        0 => Ok(()),
-        _ => Err(Errno::EFAULT),
+        let nr = c_ulong::try_from(src.len()).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: `op` and `src` are valid for the call; the shim does
+        // copy_to_guest(op->counts, src, nr), which checks the guest range.
+        match unsafe { numastat_shim_copy_counts(op, src.as_ptr(), nr) } {
+            0 => Ok(()),
+            _ => Err(Errno::EFAULT),
+        }
     }
 }
 
@@ -117,14 +96,6 @@ impl DomainPlatform for Xen {
     type Domain = XenDomain;
     type Page = XenPage;
 
-    fn node_online(&self, node: usize) -> bool {
-        Platform::node_online(self, node)
-    }
-
-    fn with_heap_lock<R>(&self, f: impl FnOnce() -> R) -> R {
-        Platform::with_heap_lock(self, f)
-    }
-
     fn get_domain(&self, domid: u32) -> Option<XenDomain> {
         // SAFETY: the shim does rcu_lock_domain_by_id() and hands back a
         // referenced, live (not dying) domain or NULL.
@@ -146,15 +117,33 @@ impl DomainPlatform for Xen {
         r
     }
 
-    fn first(&self, d: &XenDomain, list: List) -> Option<XenPage> {
+    fn domain_dying(&self, d: &XenDomain) -> bool {
+        // SAFETY: `d` is referenced; the shim reads d->is_dying.
+        unsafe { numastat_shim_domain_dying(d.0.as_ptr()) }
+    }
+
+    fn counters<'a>(&'a self, d: &'a XenDomain) -> Option<&'a DomainCounters> {
+        // SAFETY: `d` is referenced, so d->numastat (allocated zeroed with
+        // numastat_domain_size() bytes in domain_create(), freed only in
+        // _domain_destroy()) outlives the borrow of `d`; it is only accessed
+        // through shared references to atomics.
+        unsafe {
+            numastat_shim_domain_counters(d.0.as_ptr())
+                .cast::<DomainCounters>()
+                .as_ref()
+        }
+    }
+
+    fn first(&self, d: &XenDomain, list: NumaList) -> Option<XenPage> {
         // SAFETY: `d` is referenced and its page_alloc_lock held (trait
         // contract); the shim returns page_list_first() of that list.
         NonNull::new(unsafe { numastat_shim_list_first(d.0.as_ptr(), list as c_uint) }).map(XenPage)
     }
 
-    fn next(&self, d: &XenDomain, list: List, pg: XenPage) -> Option<XenPage> {
+    fn next(&self, d: &XenDomain, list: NumaList, pg: XenPage) -> Option<XenPage> {
         // SAFETY: as in first(); `pg` is on that list (it came from it under
-        // the same hold of the lock).
+        // the same hold of the lock, or from a resume check that nothing was
+        // unlinked since).
         NonNull::new(unsafe {
             numastat_shim_list_next(d.0.as_ptr(), list as c_uint, pg.0.as_ptr())
         })
@@ -162,7 +151,7 @@ impl DomainPlatform for Xen {
     }
 
     fn node_of(&self, pg: XenPage) -> usize {
-        // SAFETY: `pg` is a valid page_info; page_to_nid() reads no guest data.
+        // SAFETY: `pg` is a valid page_info; phys_to_nid() reads no guest data.
         unsafe { numastat_shim_page_node(pg.0.as_ptr()) as usize }
     }
 
@@ -171,7 +160,7 @@ impl DomainPlatform for Xen {
         unsafe { numastat_shim_page_mfn(pg.0.as_ptr()) }
     }
 
-    fn page_on_list(&self, d: &XenDomain, list: List, mfn: u64) -> Option<XenPage> {
+    fn page_on_list(&self, d: &XenDomain, list: NumaList, mfn: u64) -> Option<XenPage> {
         // SAFETY: the shim checks mfn_valid(), the owner and the list before
         // it forms a page_info pointer; `d` is referenced and locked.
         NonNull::new(unsafe { numastat_shim_page_on_list(d.0.as_ptr(), list as c_uint, mfn) })

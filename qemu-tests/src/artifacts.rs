@@ -26,8 +26,11 @@ pub fn repo_root() -> PathBuf {
 /// a caller can point one elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifacts {
-    /// The patched hypervisor (multiboot image).
+    /// The patched hypervisor, debug build (multiboot image): ASSERTs live,
+    /// the test-only heap walk in. What the QEMU suite boots.
     pub xen_patched: PathBuf,
+    /// The patched hypervisor as a user installs it (no test-only ops).
+    pub xen_release: PathBuf,
     /// Unpatched Xen 4.17.5.
     pub xen_stock: PathBuf,
     /// dom0's Linux kernel.
@@ -53,7 +56,8 @@ impl Artifacts {
     pub fn from_root(root: &Path) -> Self {
         let build = root.join("build");
         Artifacts {
-            xen_patched: build.join("xen-patched/xen/xen"),
+            xen_patched: build.join("xen-debug/xen/xen"),
+            xen_release: build.join("xen-release/xen/xen"),
             xen_stock: build.join("xen-stock/xen/xen"),
             dom0_kernel: build.join("dom0/vmlinuz"),
             privcmd_ko: build.join("dom0/xen-privcmd.ko"),
@@ -67,6 +71,7 @@ impl Artifacts {
     pub fn xen(&self, image: &XenImage) -> PathBuf {
         match image {
             XenImage::Patched => self.xen_patched.clone(),
+            XenImage::Release => self.xen_release.clone(),
             XenImage::Stock => self.xen_stock.clone(),
             XenImage::Path(p) => p.clone(),
         }

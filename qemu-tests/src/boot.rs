@@ -260,7 +260,8 @@ pub fn boot_with(topo: &Topology, opts: &BootOptions) -> Result<BootResult, Erro
     let a = &opts.artifacts;
     let xen = a.xen(&topo.xen);
     let what = match topo.xen {
-        XenImage::Patched => "patched Xen image",
+        XenImage::Patched => "patched Xen image (debug)",
+        XenImage::Release => "patched Xen image (release)",
         XenImage::Stock => "stock Xen image",
         XenImage::Path(_) => "Xen image",
     };

@@ -35,8 +35,10 @@ pub struct NodeSpec {
 /// Which hypervisor image QEMU boots.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XenImage {
-    /// The project's patched Xen (`build/xen-patched/xen/xen`).
+    /// The project's patched Xen, debug build (`build/xen-debug/xen/xen`).
     Patched,
+    /// The patched Xen as shipped (`build/xen-release/xen/xen`).
+    Release,
     /// Unpatched Xen 4.17.5 (`build/xen-stock/xen/xen`).
     Stock,
     /// Any other multiboot image.

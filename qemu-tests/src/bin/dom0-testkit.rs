@@ -502,7 +502,7 @@ fn domnodestat_raw(
         node: node as i32,
         nodes: buf.as_ref().map_or(0, HypercallBuf::handle),
         nr_nodes: if buf.is_some() { capacity } else { 0 },
-        pad,
+        flags: pad,
         ..Default::default()
     };
     let mut bufs: Vec<&mut HypercallBuf> = buf.iter_mut().collect();
@@ -511,7 +511,8 @@ fn domnodestat_raw(
     let _ = writeln!(
         out,
         "rc={rc} domain={} node={} page_list={} extra_page_list={} xenpage_list={} \
-         tot_pages={} xenheap_pages={} extra_pages={} pieces={} restarts={} nr_nodes={}",
+         tot_pages={} xenheap_pages={} extra_pages={} pieces={} restarts={} nr_nodes={} \
+         source={} status={}",
         domain as i32,
         node as i32,
         t.page_list,
@@ -522,7 +523,9 @@ fn domnodestat_raw(
         ds.extra_pages,
         ds.pieces,
         ds.restarts,
-        ds.nr_nodes
+        ds.nr_nodes,
+        ds.source,
+        ds.status
     );
     if let (0, Some(b)) = (rc, &buf) {
         let n = ds.nr_nodes.min(capacity) as usize;

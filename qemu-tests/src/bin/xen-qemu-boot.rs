@@ -21,6 +21,7 @@ OPTIONS:
                        or 'numa=off' (repeatable)
     --dom0-mem SIZE    Xen's dom0_mem= (default 512M)
     --stock            Boot unpatched Xen 4.17.5 (build/xen-stock/xen/xen)
+    --release          Boot the patched release Xen (build/xen-release/xen/xen)
     --xen PATH         Boot this Xen image instead
     --run CMD          Run CMD in dom0 with sh (repeatable, in order); static
                        xen-numastat and dom0-testkit are in /bin when built
@@ -31,7 +32,7 @@ OPTIONS:
                        command's output in the summary instead
     -h, --help         Print this help
 
-The default image is the patched Xen (build/xen-patched/xen/xen). Logs of
+The default image is the patched debug Xen (build/xen-debug/xen/xen). Logs of
 failed boots are written under build/logs/. Build everything first with
 `make artifacts` at the repository root.
 
@@ -108,6 +109,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
             "--xen-args" => xen_args.push(value("--xen-args")?),
             "--dom0-mem" => dom0_mem = Some(value("--dom0-mem")?),
             "--stock" => image = XenImage::Stock,
+            "--release" => image = XenImage::Release,
             "--xen" => image = XenImage::Path(value("--xen")?.into()),
             "--run" => runs.push(value("--run")?),
             "--keys" => keys.push_str(&value("--keys")?),

@@ -9,10 +9,12 @@
 //! Layouts are those of x86-64: `uint64_aligned_t` is 8-byte aligned,
 //! `XEN_GUEST_HANDLE(_64)` is one 64-bit guest virtual address (0 = NULL),
 //! `xen_ulong_t` is 64 bits. Implicit C padding is spelled out as `_pad`
-//! fields, so no struct has padding bytes.
+//! fields, so no struct has padding bytes (the `IntoBytes` derive fails to
+//! compile one that has).
 
 use core::mem::{offset_of, size_of};
 use static_assertions::{const_assert, const_assert_eq};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// `typedef uint16_t domid_t;` (public/xen.h)
 pub type DomId = u16;
@@ -67,7 +69,7 @@ pub const XEN_DOMCTL_PAYLOAD_SIZE: usize = 128;
 /// `struct xen_domctl`: the envelope of every domctl. The payload union is
 /// kept as raw 64-bit words; [`DomctlPayload`] types are copied in and out.
 #[repr(C)]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctl {
     pub cmd: u32,
     /// `XEN_DOMCTL_INTERFACE_VERSION`.
@@ -83,15 +85,16 @@ const_assert_eq!(size_of::<XenDomctl>(), 144);
 const_assert_eq!(offset_of!(XenDomctl, domain), 8);
 const_assert_eq!(offset_of!(XenDomctl, u), 16);
 
-/// A domctl payload: a `#[repr(C)]` struct that sits in `xen_domctl.u`.
-pub trait DomctlPayload: Copy + Default {
+/// A domctl payload: a `#[repr(C)]` struct that sits in `xen_domctl.u`,
+/// plain bytes as a [`crate::SysctlPayload`] is.
+pub trait DomctlPayload: Copy + Default + FromBytes + IntoBytes + Immutable {
     /// The `XEN_DOMCTL_*` command that carries this payload.
     const CMD: u32;
 }
 
 /// `struct xen_arch_domainconfig` (public/arch-x86/xen.h).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenArchDomainconfig {
     /// `XEN_X86_EMU_*`: emulated devices. A PV domain takes 0 (or only
     /// `XEN_X86_EMU_PIT`); anything else is `-EOPNOTSUPP`
@@ -106,7 +109,7 @@ const_assert_eq!(size_of::<XenArchDomainconfig>(), 8);
 /// `flags`). Checked by `sanitise_domain_config()` (xen/common/domain.c) and
 /// `arch_sanitise_domain_config()` (xen/arch/x86/domain.c).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlCreatedomain {
     /// XSM security id; 0 without XSM.
     pub ssidref: u32,
@@ -149,7 +152,7 @@ impl DomctlPayload for XenDomctlCreatedomain {
 /// It has no `xenheap_pages`: Xen 4.17 reports a domain's Xen heap pages
 /// only through our `XEN_SYSCTL_numa_getdomnodestat`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlGetdomaininfo {
     /// The domain (also echoed in `xen_domctl.domain`).
     pub domain: DomId,
@@ -196,7 +199,7 @@ impl DomctlPayload for XenDomctlGetdomaininfo {
 /// `struct xen_domctl_max_mem`: IN `max_memkb`, the most memory (KiB) the
 /// domain may own on `d->page_list` (`d->max_pages = max_memkb >> 2`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlMaxMem {
     pub max_memkb: u64,
 }
@@ -209,7 +212,7 @@ impl DomctlPayload for XenDomctlMaxMem {
 /// `struct xen_domctl_destroydomain` does not exist: the command has no
 /// payload. This empty stand-in carries its number.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlDestroydomain {}
 
 impl DomctlPayload for XenDomctlDestroydomain {
@@ -218,7 +221,7 @@ impl DomctlPayload for XenDomctlDestroydomain {
 
 /// `struct xenctl_bitmap` (public/xen.h).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenctlBitmap {
     /// IN: guest address of the bitmap bytes (bit `n` is byte `n / 8`, bit
     /// `n % 8`).
@@ -233,7 +236,7 @@ const_assert_eq!(size_of::<XenctlBitmap>(), 16);
 /// the domain's node affinity into `nodemap` (`nodemask_to_xenctl_bitmap()`:
 /// at most `(nr_bits + 7) / 8` bytes; the bits above `MAX_NUMNODES` zero).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlNodeaffinity {
     pub nodemap: XenctlBitmap,
 }
@@ -253,7 +256,7 @@ const_assert!(size_of::<XenDomctlNodeaffinity>() <= XEN_DOMCTL_PAYLOAD_SIZE);
 /// (xen/common/sysctl.c walks `for_each_domain`). A full buffer means there
 /// may be more: ask again from the last id + 1.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlGetdomaininfolist {
     /// IN: the lowest domain id wanted.
     pub first_domain: DomId,
@@ -301,7 +304,7 @@ pub const fn xenmemf_exact_node(node: u32) -> u32 {
 /// `nr_extents` is a failure (Xen reports no errno for it: an unknown
 /// domain, a full node or `max_pages` reached all look alike).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenMemoryReservation {
     /// Guest address of a `xen_pfn_t` (u64) array of `nr_extents` entries.
     pub extent_start: u64,

@@ -6,6 +6,7 @@
 
 use core::mem::{offset_of, size_of};
 use static_assertions::const_assert_eq;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// `#define XEN_SYSCTL_numa_availheap 64`
 ///
@@ -39,7 +40,7 @@ pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 /// `struct xen_sysctl_numa_availheap`: free pages of the buddy allocator by
 /// zone and node, all read in one hold of `heap_lock` (one snapshot).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumaAvailheap {
     /// IN: zone, `0 <= zone < NR_ZONES`, or [`XEN_NUMA_ANY`].
     pub zone: i32,
@@ -79,7 +80,7 @@ impl crate::SysctlPayload for XenSysctlNumaAvailheap {
 /// and reads the numastat counter for the same (node, zone) in the same hold
 /// of `heap_lock`, so the two can be compared without a race.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumaHeapwalk {
     /// IN: online node id.
     pub node: u32,
@@ -114,7 +115,7 @@ pub const DOMID_FIRST_RESERVED: u32 = 0x7ff0;
 
 /// `struct xen_numa_node_pages`: a domain's pages on one node, per list.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenNumaNodePages {
     /// Pages on `d->page_list` (what `domain_tot_pages()` counts, and what
     /// debug key `u` walks).
@@ -138,7 +139,7 @@ impl XenNumaNodePages {
 /// `struct xen_numa_walk_cursor`: where a walk stopped, kept by Xen across
 /// hypercall continuations. Zero on the first call.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenNumaWalkCursor {
     /// 0: not started; 1, 2, 3: in `page_list`, `extra_page_list`,
     /// `xenpage_list`.
@@ -158,7 +159,7 @@ const_assert_eq!(size_of::<XenNumaWalkCursor>(), 24);
 /// `d->page_alloc_lock`, at most `NUMASTAT_WALK_PIECE` pages per hold of the
 /// lock (docs/abi.md).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumaGetdomnodestat {
     /// IN: domain id (`< DOMID_FIRST_RESERVED`), or [`XEN_NUMA_DOMAIN_FREE`].
     pub domain: u32,

@@ -26,8 +26,13 @@
 pub mod domain;
 pub mod error;
 pub mod heap;
+// unsafe: mmap/munmap of hypercall buffers, copies in and out of them, the
+// hypercall ioctl, and the `SysctlArgs`/`DomctlArgs` promises. Invariant:
+// Xen writes only into `HypercallBuf`s, no Rust reference points into one,
+// and every guest handle of a call lies in a buffer lent to it (privcmd.rs).
 #[allow(unsafe_code)]
 pub mod privcmd;
+// unsafe: one TIOCGWINSZ ioctl into a live `libc::winsize` (term.rs).
 #[allow(unsafe_code)]
 pub mod term;
 pub mod xen;

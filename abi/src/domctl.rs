@@ -90,6 +90,8 @@ const_assert_eq!(offset_of!(XenDomctl, u), 16);
 pub trait DomctlPayload: Copy + Default + FromBytes + IntoBytes + Immutable {
     /// The `XEN_DOMCTL_*` command that carries this payload.
     const CMD: u32;
+    /// The command's name in public/domctl.h (`XEN_DOMCTL_max_mem`).
+    const NAME: &'static str;
 }
 
 /// `struct xen_arch_domainconfig` (public/arch-x86/xen.h).
@@ -144,6 +146,7 @@ const_assert_eq!(offset_of!(XenDomctlCreatedomain, arch), 56);
 
 impl DomctlPayload for XenDomctlCreatedomain {
     const CMD: u32 = XEN_DOMCTL_CREATEDOMAIN;
+    const NAME: &'static str = "XEN_DOMCTL_createdomain";
 }
 
 /// `struct xen_domctl_getdomaininfo`: OUT only. Also the element type of
@@ -194,6 +197,7 @@ impl XenDomctlGetdomaininfo {
 
 impl DomctlPayload for XenDomctlGetdomaininfo {
     const CMD: u32 = XEN_DOMCTL_GETDOMAININFO;
+    const NAME: &'static str = "XEN_DOMCTL_getdomaininfo";
 }
 
 /// `struct xen_domctl_max_mem`: IN `max_memkb`, the most memory (KiB) the
@@ -207,6 +211,7 @@ const_assert_eq!(size_of::<XenDomctlMaxMem>(), 8);
 
 impl DomctlPayload for XenDomctlMaxMem {
     const CMD: u32 = XEN_DOMCTL_MAX_MEM;
+    const NAME: &'static str = "XEN_DOMCTL_max_mem";
 }
 
 /// `struct xen_domctl_destroydomain` does not exist: the command has no
@@ -217,6 +222,7 @@ pub struct XenDomctlDestroydomain {}
 
 impl DomctlPayload for XenDomctlDestroydomain {
     const CMD: u32 = XEN_DOMCTL_DESTROYDOMAIN;
+    const NAME: &'static str = "XEN_DOMCTL_destroydomain";
 }
 
 /// `struct xenctl_bitmap` (public/xen.h).
@@ -244,6 +250,7 @@ const_assert_eq!(size_of::<XenDomctlNodeaffinity>(), 16);
 
 impl DomctlPayload for XenDomctlNodeaffinity {
     const CMD: u32 = XEN_DOMCTL_GETNODEAFFINITY;
+    const NAME: &'static str = "XEN_DOMCTL_getnodeaffinity";
 }
 
 const_assert!(size_of::<XenDomctlCreatedomain>() <= XEN_DOMCTL_PAYLOAD_SIZE);
@@ -275,8 +282,31 @@ const_assert_eq!(offset_of!(XenSysctlGetdomaininfolist, num_domains), 16);
 
 impl crate::SysctlPayload for XenSysctlGetdomaininfolist {
     const CMD: u32 = crate::XEN_SYSCTL_GETDOMAININFOLIST;
+    const NAME: &'static str = "XEN_SYSCTL_getdomaininfolist";
 }
 const_assert!(size_of::<XenSysctlGetdomaininfolist>() <= crate::XEN_SYSCTL_PAYLOAD_SIZE);
+
+/// `(CMD, NAME)` of every [`DomctlPayload`], to name a command number.
+const DOMCTL_NAMES: [(u32, &str); 5] = {
+    const fn of<P: DomctlPayload>() -> (u32, &'static str) {
+        (P::CMD, P::NAME)
+    }
+    [
+        of::<XenDomctlCreatedomain>(),
+        of::<XenDomctlDestroydomain>(),
+        of::<XenDomctlGetdomaininfo>(),
+        of::<XenDomctlMaxMem>(),
+        of::<XenDomctlNodeaffinity>(),
+    ]
+};
+
+/// The name public/domctl.h gives domctl `cmd`, for those defined here.
+pub fn domctl_name(cmd: u32) -> Option<&'static str> {
+    DOMCTL_NAMES
+        .iter()
+        .find(|(c, _)| *c == cmd)
+        .map(|&(_, n)| n)
+}
 
 /// `#define XENMEM_decrease_reservation 1`: frees the extents whose first
 /// GMFN is in `extent_start` (for a PV domain a GMFN is an MFN).
@@ -332,6 +362,26 @@ mod tests {
         assert_eq!(xenmemf_exact_node(0), 0x2_0100);
         assert_eq!(xenmemf_exact_node(1), 0x2_0200);
         assert_eq!((xenmemf_node(63) >> 8) - 1, 63);
+    }
+
+    #[test]
+    fn command_names_are_unique_and_found() {
+        for (i, (cmd, name)) in DOMCTL_NAMES.iter().enumerate() {
+            assert!(name.starts_with("XEN_DOMCTL_"), "{name}");
+            assert_eq!(domctl_name(*cmd), Some(*name));
+            assert!(DOMCTL_NAMES[..i].iter().all(|(c, _)| c != cmd), "{name}");
+        }
+        for (i, (cmd, name)) in crate::xen::SYSCTL_NAMES.iter().enumerate() {
+            assert!(name.starts_with("XEN_SYSCTL_"), "{name}");
+            assert_eq!(crate::sysctl_name(*cmd), Some(*name));
+            assert!(crate::xen::SYSCTL_NAMES[..i].iter().all(|(c, _)| c != cmd));
+        }
+        assert_eq!(crate::sysctl_name(XEN_DOMCTL_MAX_MEM + 1000), None);
+        assert_eq!(
+            crate::sysctl_name(crate::XEN_SYSCTL_NUMA_GETDOMNODESTAT),
+            Some("XEN_SYSCTL_numa_getdomnodestat")
+        );
+        assert_eq!(domctl_name(XEN_DOMCTL_MAX_MEM), Some("XEN_DOMCTL_max_mem"));
     }
 
     #[test]

@@ -73,6 +73,7 @@ const_assert_eq!(offset_of!(XenSysctlNumaAvailheap, pad), 36);
 
 impl crate::SysctlPayload for XenSysctlNumaAvailheap {
     const CMD: u32 = XEN_SYSCTL_NUMA_AVAILHEAP;
+    const NAME: &'static str = "XEN_SYSCTL_numa_availheap";
 }
 
 /// `struct xen_sysctl_numa_heapwalk`: test and diagnostic op (patch 0005,
@@ -98,6 +99,7 @@ const_assert_eq!(offset_of!(XenSysctlNumaHeapwalk, counter), 24);
 
 impl crate::SysctlPayload for XenSysctlNumaHeapwalk {
     const CMD: u32 = XEN_SYSCTL_NUMA_HEAPWALK;
+    const NAME: &'static str = "XEN_SYSCTL_numa_heapwalk";
 }
 
 /// `#define XEN_SYSCTL_numa_getdomnodestat 66`
@@ -200,6 +202,7 @@ const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, cursor), 80);
 
 impl crate::SysctlPayload for XenSysctlNumaGetdomnodestat {
     const CMD: u32 = XEN_SYSCTL_NUMA_GETDOMNODESTAT;
+    const NAME: &'static str = "XEN_SYSCTL_numa_getdomnodestat";
 }
 
 /// First machine address of `zone` (zone 0, the Xen heap, has none: it is

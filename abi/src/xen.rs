@@ -71,6 +71,8 @@ const_assert_eq!(offset_of!(XenSysctl, u), 8);
 pub trait SysctlPayload: Copy + Default + FromBytes + IntoBytes + Immutable {
     /// The `XEN_SYSCTL_*` command that carries this payload.
     const CMD: u32;
+    /// The command's name in public/sysctl.h (`XEN_SYSCTL_physinfo`).
+    const NAME: &'static str;
 }
 
 /// `struct xen_sysctl_physinfo`
@@ -100,6 +102,7 @@ pub struct XenSysctlPhysinfo {
 const_assert_eq!(size_of::<XenSysctlPhysinfo>(), 112);
 impl SysctlPayload for XenSysctlPhysinfo {
     const CMD: u32 = XEN_SYSCTL_PHYSINFO;
+    const NAME: &'static str = "XEN_SYSCTL_physinfo";
 }
 
 /// `struct xen_sysctl_meminfo`: one element of numainfo's `meminfo` array.
@@ -129,6 +132,7 @@ pub struct XenSysctlNumainfo {
 const_assert_eq!(size_of::<XenSysctlNumainfo>(), 24);
 impl SysctlPayload for XenSysctlNumainfo {
     const CMD: u32 = XEN_SYSCTL_NUMAINFO;
+    const NAME: &'static str = "XEN_SYSCTL_numainfo";
 }
 
 /// `struct xen_sysctl_debug_keys`
@@ -144,6 +148,7 @@ pub struct XenSysctlDebugKeys {
 const_assert_eq!(size_of::<XenSysctlDebugKeys>(), 16);
 impl SysctlPayload for XenSysctlDebugKeys {
     const CMD: u32 = XEN_SYSCTL_DEBUG_KEYS;
+    const NAME: &'static str = "XEN_SYSCTL_debug_keys";
 }
 
 /// `struct xen_sysctl_readconsole`
@@ -167,6 +172,7 @@ pub struct XenSysctlReadconsole {
 const_assert_eq!(size_of::<XenSysctlReadconsole>(), 24);
 impl SysctlPayload for XenSysctlReadconsole {
     const CMD: u32 = XEN_SYSCTL_READCONSOLE;
+    const NAME: &'static str = "XEN_SYSCTL_readconsole";
 }
 
 /// `struct xen_sysctl_availheap` (upstream, `XEN_SYSCTL_availheap`): free
@@ -194,6 +200,7 @@ const_assert_eq!(offset_of!(XenSysctlAvailheap, node), 8);
 const_assert_eq!(offset_of!(XenSysctlAvailheap, avail_bytes), 16);
 impl SysctlPayload for XenSysctlAvailheap {
     const CMD: u32 = XEN_SYSCTL_AVAILHEAP;
+    const NAME: &'static str = "XEN_SYSCTL_availheap";
 }
 
 /// `struct xen_sysctl_cputopo`: one element of cputopoinfo's array.
@@ -224,6 +231,7 @@ const_assert_eq!(size_of::<XenSysctlCputopoinfo>(), 16);
 const_assert_eq!(offset_of!(XenSysctlCputopoinfo, cputopo), 8);
 impl SysctlPayload for XenSysctlCputopoinfo {
     const CMD: u32 = XEN_SYSCTL_CPUTOPOINFO;
+    const NAME: &'static str = "XEN_SYSCTL_cputopoinfo";
 }
 
 // Payloads must fit the union. Every payload struct spells out its padding
@@ -245,6 +253,33 @@ static_assertions::const_assert!(
 static_assertions::const_assert!(
     size_of::<crate::XenSysctlNumaGetdomnodestat>() <= XEN_SYSCTL_PAYLOAD_SIZE
 );
+
+/// `(CMD, NAME)` of every [`SysctlPayload`], to name a command number.
+pub(crate) const SYSCTL_NAMES: [(u32, &str); 10] = {
+    const fn of<P: SysctlPayload>() -> (u32, &'static str) {
+        (P::CMD, P::NAME)
+    }
+    [
+        of::<XenSysctlReadconsole>(),
+        of::<XenSysctlPhysinfo>(),
+        of::<crate::XenSysctlGetdomaininfolist>(),
+        of::<XenSysctlDebugKeys>(),
+        of::<XenSysctlAvailheap>(),
+        of::<XenSysctlCputopoinfo>(),
+        of::<XenSysctlNumainfo>(),
+        of::<crate::XenSysctlNumaAvailheap>(),
+        of::<crate::XenSysctlNumaHeapwalk>(),
+        of::<crate::XenSysctlNumaGetdomnodestat>(),
+    ]
+};
+
+/// The name public/sysctl.h gives sysctl `cmd`, for those defined here.
+pub fn sysctl_name(cmd: u32) -> Option<&'static str> {
+    SYSCTL_NAMES
+        .iter()
+        .find(|(c, _)| *c == cmd)
+        .map(|&(_, n)| n)
+}
 
 /// Xen's errno values (xen/include/public/errno.h), as returned negated by
 /// hypercalls.

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 use xen_numastat_abi::{
-    zone_end_maddr, zone_start_maddr, XenNumaNodePages, XenSysctlPhysinfo, MEMZONE_XEN, PAGE_SHIFT,
+    zone_end_maddr, zone_start_maddr, SysctlPayload, XenNumaNodePages, XenSysctlAvailheap,
+    XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumainfo, XenSysctlPhysinfo,
+    MEMZONE_XEN, PAGE_SHIFT,
 };
 use xen_numastat_tools::{Availheap, DmaWidth, DomNodeStat, DomainSel, NumaInfo};
 
@@ -60,8 +62,8 @@ impl HeapSource {
     /// The sysctl's name in Xen's headers.
     pub fn sysctl(self) -> &'static str {
         match self {
-            Self::NumaAvailheap => "XEN_SYSCTL_numa_availheap",
-            Self::Availheap => "XEN_SYSCTL_availheap",
+            Self::NumaAvailheap => XenSysctlNumaAvailheap::NAME,
+            Self::Availheap => XenSysctlAvailheap::NAME,
         }
     }
 }
@@ -148,6 +150,16 @@ pub enum FreeSource {
     Getdomnodestat,
     /// `XEN_SYSCTL_numainfo` memfree: a Xen without the numastat ops.
     Numainfo,
+}
+
+impl FreeSource {
+    /// The sysctl's name in Xen's headers.
+    pub fn sysctl(self) -> &'static str {
+        match self {
+            Self::Getdomnodestat => XenSysctlNumaGetdomnodestat::NAME,
+            Self::Numainfo => XenSysctlNumainfo::NAME,
+        }
+    }
 }
 
 /// `-d free`.

@@ -130,11 +130,37 @@ pub struct XenNumaNodePages {
 const_assert_eq!(size_of::<XenNumaNodePages>(), 24);
 
 impl XenNumaNodePages {
+    /// The entry of an offline node id: every field
+    /// [`XEN_NUMA_NODE_OFFLINE`].
+    pub const OFFLINE: Self = Self {
+        page_list: XEN_NUMA_NODE_OFFLINE,
+        extra_page_list: XEN_NUMA_NODE_OFFLINE,
+        xenpage_list: XEN_NUMA_NODE_OFFLINE,
+    };
+
     /// All three lists.
     pub const fn sum(&self) -> u64 {
         self.page_list
             .wrapping_add(self.extra_page_list)
             .wrapping_add(self.xenpage_list)
+    }
+
+    /// Whether this is [`XenNumaNodePages::OFFLINE`], an offline node id's
+    /// entry.
+    pub const fn is_offline(&self) -> bool {
+        self.page_list == XEN_NUMA_NODE_OFFLINE
+            && self.extra_page_list == XEN_NUMA_NODE_OFFLINE
+            && self.xenpage_list == XEN_NUMA_NODE_OFFLINE
+    }
+
+    /// The per-list sum of two counts, saturating: a count cannot reach
+    /// 2^64 pages, and a bad answer must not wrap to a plausible figure.
+    pub const fn saturating_add(self, other: &Self) -> Self {
+        Self {
+            page_list: self.page_list.saturating_add(other.page_list),
+            extra_page_list: self.extra_page_list.saturating_add(other.extra_page_list),
+            xenpage_list: self.xenpage_list.saturating_add(other.xenpage_list),
+        }
     }
 }
 
@@ -227,6 +253,24 @@ pub const fn zone_end_maddr(zone: usize) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_pages_offline_and_sums() {
+        assert!(XenNumaNodePages::OFFLINE.is_offline());
+        let half = XenNumaNodePages {
+            page_list: XEN_NUMA_NODE_OFFLINE,
+            ..Default::default()
+        };
+        assert!(!half.is_offline());
+        let a = XenNumaNodePages {
+            page_list: 1,
+            extra_page_list: 2,
+            xenpage_list: u64::MAX - 1,
+        };
+        let s = a.saturating_add(&a);
+        assert_eq!((s.page_list, s.extra_page_list), (2, 4));
+        assert_eq!(s.xenpage_list, u64::MAX);
+    }
 
     #[test]
     fn zones_tile_the_address_space() {

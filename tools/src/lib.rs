@@ -32,6 +32,7 @@ pub mod heap;
 // and every guest handle of a call lies in a buffer lent to it (privcmd.rs).
 #[allow(unsafe_code)]
 pub mod privcmd;
+mod rows;
 // unsafe: one TIOCGWINSZ ioctl into a live `libc::winsize` (term.rs).
 #[allow(unsafe_code)]
 pub mod term;

@@ -22,8 +22,7 @@ use std::io::{ErrorKind, Write};
 use std::time::Instant;
 use xen_numastat_abi::{
     DomId, XenDomctlGetdomaininfo, XenNumaNodePages, XenSysctlCputopo, XenSysctlNumaGetdomnodestat,
-    XenSysctlPhysinfo, PAGE_SHIFT, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_NUMA_AVAILHEAP,
-    XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+    XenSysctlPhysinfo, PAGE_SHIFT, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 use xen_numastat_tools::xen::meminfo_is_offline;
 use xen_numastat_tools::{
@@ -254,11 +253,7 @@ fn free_from_numainfo(ni: &NumaInfo) -> Result<DomNodeStat> {
         .iter()
         .map(|m| {
             if meminfo_is_offline(m) {
-                XenNumaNodePages {
-                    page_list: XEN_NUMA_NODE_OFFLINE,
-                    extra_page_list: XEN_NUMA_NODE_OFFLINE,
-                    xenpage_list: XEN_NUMA_NODE_OFFLINE,
-                }
+                XenNumaNodePages::OFFLINE
             } else {
                 XenNumaNodePages {
                     page_list: m.memfree >> PAGE_SHIFT,
@@ -267,10 +262,10 @@ fn free_from_numainfo(ni: &NumaInfo) -> Result<DomNodeStat> {
             }
         })
         .collect();
-    let total = raw
-        .iter()
-        .filter(|p| p.page_list != XEN_NUMA_NODE_OFFLINE)
-        .fold(XenNumaNodePages::default(), model::add_pages);
+    let total = raw.iter().filter(|p| !p.is_offline()).fold(
+        XenNumaNodePages::default(),
+        XenNumaNodePages::saturating_add,
+    );
     let out = XenSysctlNumaGetdomnodestat {
         total,
         nr_nodes: raw.len() as u32,

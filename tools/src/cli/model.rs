@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 use xen_numastat_abi::{
-    zone_end_maddr, zone_start_maddr, SysctlPayload, XenNumaNodePages, XenSysctlAvailheap,
-    XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumainfo, XenSysctlPhysinfo,
-    MEMZONE_XEN, PAGE_SHIFT,
+    zone_end_maddr, zone_start_maddr, SysctlPayload, XenSysctlAvailheap, XenSysctlNumaAvailheap,
+    XenSysctlNumaGetdomnodestat, XenSysctlNumainfo, XenSysctlPhysinfo, MEMZONE_XEN, PAGE_SHIFT,
 };
 use xen_numastat_tools::{Availheap, DmaWidth, DomNodeStat, DomainSel, NumaInfo};
 
@@ -292,15 +291,6 @@ impl Snapshot {
             set.extend(d.stat.online_nodes());
         }
         set.into_iter().collect()
-    }
-}
-
-/// The sum of two per-list counts.
-pub fn add_pages(a: XenNumaNodePages, b: &XenNumaNodePages) -> XenNumaNodePages {
-    XenNumaNodePages {
-        page_list: a.page_list.saturating_add(b.page_list),
-        extra_page_list: a.extra_page_list.saturating_add(b.extra_page_list),
-        xenpage_list: a.xenpage_list.saturating_add(b.xenpage_list),
     }
 }
 

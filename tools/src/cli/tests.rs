@@ -213,9 +213,10 @@ impl Source for Host {
                 extra_page_list: 0,
             })
             .collect();
-        let total = raw
-            .iter()
-            .fold(XenNumaNodePages::default(), model::add_pages);
+        let total = raw.iter().fold(
+            XenNumaNodePages::default(),
+            XenNumaNodePages::saturating_add,
+        );
         let out = XenSysctlNumaGetdomnodestat {
             total,
             tot_pages: total.page_list,

@@ -24,6 +24,7 @@ use xen_numastat_abi::{
     XenDomctlCreatedomain, XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat,
     XenSysctlNumaHeapwalk, MAX_NUMNODES, NR_ZONES, PAGE_SIZE, XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE,
 };
+use xen_numastat_qemu_tests::domain_build::BuildDomains;
 use xen_numastat_tools::{DomainSel, Error, HypercallBuf, Result, Xen};
 
 const PROG: &str = "dom0-testkit";

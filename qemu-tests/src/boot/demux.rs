@@ -53,6 +53,7 @@ impl Demuxed {
         }
         CommandResult {
             index: i,
+            name: None,
             command: command.to_string(),
             output,
             rc: end.map(|(rc, _)| rc),

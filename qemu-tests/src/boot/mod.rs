@@ -134,7 +134,10 @@ pub fn boot_with(topo: &Topology, opts: &BootOptions) -> Result<BootResult, Erro
         .commands
         .iter()
         .enumerate()
-        .map(|(i, c)| d.command(i, c))
+        .map(|(i, c)| CommandResult {
+            name: topo.command_name(i).map(str::to_string),
+            ..d.command(i, c)
+        })
         .collect();
     Ok(BootResult {
         topology: topo.clone(),

@@ -16,6 +16,8 @@ use crate::Topology;
 pub struct CommandResult {
     /// Its position in [`Topology::commands`].
     pub index: usize,
+    /// Its name, if it was added with [`Topology::run_named`].
+    pub name: Option<String>,
     /// The shell command.
     pub command: String,
     /// Its stdout and stderr lines, in order, without the framing.
@@ -92,9 +94,25 @@ impl BootResult {
         self.xen_lines.iter().map(|l| format!("{l}\n")).collect()
     }
 
-    /// Command `i`'s result.
-    pub fn command(&self, i: usize) -> &CommandResult {
-        &self.commands[i]
+    /// The result of the command named `name` ([`Topology::run_named`]).
+    /// Fails the test, with the serial log, if no command has that name.
+    #[track_caller]
+    pub fn command(&self, name: &str) -> &CommandResult {
+        match self
+            .topology
+            .command_index(name)
+            .and_then(|i| self.commands.get(i))
+        {
+            Some(c) => c,
+            None => self.fail(format!(
+                "no dom0 command named {name:?} (named: {:?})",
+                self.topology
+                    .command_names
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+            )),
+        }
     }
 
     /// The first command whose string is `command`.
@@ -177,8 +195,9 @@ impl BootResult {
         for c in &self.commands {
             if !c.ok() || !c.framing_intact {
                 self.fail(format!(
-                    "dom0 command {} {:?} exited {:?} (framing intact: {}); output:\n{}",
+                    "dom0 command {} ({}) {:?} exited {:?} (framing intact: {}); output:\n{}",
                     c.index,
+                    c.name.as_deref().unwrap_or("unnamed"),
                     c.command,
                     c.rc,
                     c.framing_intact,

@@ -2,7 +2,7 @@
 //! The C shims this component calls, defined by the patch series in
 //! xen/common/page_alloc.c and declared in xen/include/xen/numastat.h.
 //! Xen's heap lock, node map and guest copies are reached only through them
-//! (PLATFORM.md: `spin_lock()` is an inline wrapper with a speculation
+//! (docs/platform.md: `spin_lock()` is an inline wrapper with a speculation
 //! barrier; binding Xen's internals directly would skip it).
 //!
 //! This and `nospec` are the only modules with `unsafe`.

@@ -72,7 +72,7 @@ pub struct Topology {
 impl Topology {
     /// Nodes as `(memory MiB, CPUs)` pairs, the patched Xen, 512M for dom0,
     /// no commands. `Topology::nodes(&[(1024, 1), (1024, 1)])` is the two-node
-    /// VM of `shared/PLATFORM.md`.
+    /// VM of docs/platform.md.
     pub fn nodes(nodes: &[(u64, u32)]) -> Self {
         Topology {
             nodes: nodes

@@ -10,8 +10,9 @@ TARGET := x86_64-unknown-linux-gnu
 BINDIR := $(TOP)/target/$(TARGET)/release
 CARGO ?= cargo
 
-# Demo topology: PLATFORM.md's two 1 GiB nodes, and a test domain with
-# 2000 pages on node 0 and 1000 on node 1 so that -d all has two rows.
+# Demo topology: the two 1 GiB nodes of docs/platform.md, and a test
+# domain with 2000 pages on node 0 and 1000 on node 1 so that -d all has
+# two rows.
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins artifacts \

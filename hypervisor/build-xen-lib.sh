@@ -12,7 +12,7 @@
 # object. core is not linked at all: a reference to anything of core that
 # was not inlined (a panic path, say) is an undefined symbol and fails the
 # Xen link. docs/hypervisor.md has the details; the linked xen-syms is
-# checked independently by qemu-tests/scripts/check-codegen.sh.
+# checked independently by hypervisor/tests/check-codegen.py.
 set -euo pipefail
 
 out=${1:?usage: build-xen-lib.sh OUT.a [RETURN_THUNK=y|n]}

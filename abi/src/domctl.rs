@@ -9,10 +9,12 @@
 //! Layouts are those of x86-64: `uint64_aligned_t` is 8-byte aligned,
 //! `XEN_GUEST_HANDLE(_64)` is one 64-bit guest virtual address (0 = NULL),
 //! `xen_ulong_t` is 64 bits. Implicit C padding is spelled out as `_pad`
-//! fields, so no struct has padding bytes.
+//! fields, so no struct has padding bytes (the `IntoBytes` derive fails to
+//! compile one that has).
 
 use core::mem::{offset_of, size_of};
 use static_assertions::{const_assert, const_assert_eq};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// `typedef uint16_t domid_t;` (public/xen.h)
 pub type DomId = u16;
@@ -67,7 +69,7 @@ pub const XEN_DOMCTL_PAYLOAD_SIZE: usize = 128;
 /// `struct xen_domctl`: the envelope of every domctl. The payload union is
 /// kept as raw 64-bit words; [`DomctlPayload`] types are copied in and out.
 #[repr(C)]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctl {
     pub cmd: u32,
     /// `XEN_DOMCTL_INTERFACE_VERSION`.
@@ -83,15 +85,18 @@ const_assert_eq!(size_of::<XenDomctl>(), 144);
 const_assert_eq!(offset_of!(XenDomctl, domain), 8);
 const_assert_eq!(offset_of!(XenDomctl, u), 16);
 
-/// A domctl payload: a `#[repr(C)]` struct that sits in `xen_domctl.u`.
-pub trait DomctlPayload: Copy + Default {
+/// A domctl payload: a `#[repr(C)]` struct that sits in `xen_domctl.u`,
+/// plain bytes as a [`crate::SysctlPayload`] is.
+pub trait DomctlPayload: Copy + Default + FromBytes + IntoBytes + Immutable {
     /// The `XEN_DOMCTL_*` command that carries this payload.
     const CMD: u32;
+    /// The command's name in public/domctl.h (`XEN_DOMCTL_max_mem`).
+    const NAME: &'static str;
 }
 
 /// `struct xen_arch_domainconfig` (public/arch-x86/xen.h).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenArchDomainconfig {
     /// `XEN_X86_EMU_*`: emulated devices. A PV domain takes 0 (or only
     /// `XEN_X86_EMU_PIT`); anything else is `-EOPNOTSUPP`
@@ -106,7 +111,7 @@ const_assert_eq!(size_of::<XenArchDomainconfig>(), 8);
 /// `flags`). Checked by `sanitise_domain_config()` (xen/common/domain.c) and
 /// `arch_sanitise_domain_config()` (xen/arch/x86/domain.c).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlCreatedomain {
     /// XSM security id; 0 without XSM.
     pub ssidref: u32,
@@ -141,6 +146,7 @@ const_assert_eq!(offset_of!(XenDomctlCreatedomain, arch), 56);
 
 impl DomctlPayload for XenDomctlCreatedomain {
     const CMD: u32 = XEN_DOMCTL_CREATEDOMAIN;
+    const NAME: &'static str = "XEN_DOMCTL_createdomain";
 }
 
 /// `struct xen_domctl_getdomaininfo`: OUT only. Also the element type of
@@ -149,7 +155,7 @@ impl DomctlPayload for XenDomctlCreatedomain {
 /// It has no `xenheap_pages`: Xen 4.17 reports a domain's Xen heap pages
 /// only through our `XEN_SYSCTL_numa_getdomnodestat`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlGetdomaininfo {
     /// The domain (also echoed in `xen_domctl.domain`).
     pub domain: DomId,
@@ -191,12 +197,13 @@ impl XenDomctlGetdomaininfo {
 
 impl DomctlPayload for XenDomctlGetdomaininfo {
     const CMD: u32 = XEN_DOMCTL_GETDOMAININFO;
+    const NAME: &'static str = "XEN_DOMCTL_getdomaininfo";
 }
 
 /// `struct xen_domctl_max_mem`: IN `max_memkb`, the most memory (KiB) the
 /// domain may own on `d->page_list` (`d->max_pages = max_memkb >> 2`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlMaxMem {
     pub max_memkb: u64,
 }
@@ -204,21 +211,23 @@ const_assert_eq!(size_of::<XenDomctlMaxMem>(), 8);
 
 impl DomctlPayload for XenDomctlMaxMem {
     const CMD: u32 = XEN_DOMCTL_MAX_MEM;
+    const NAME: &'static str = "XEN_DOMCTL_max_mem";
 }
 
 /// `struct xen_domctl_destroydomain` does not exist: the command has no
 /// payload. This empty stand-in carries its number.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlDestroydomain {}
 
 impl DomctlPayload for XenDomctlDestroydomain {
     const CMD: u32 = XEN_DOMCTL_DESTROYDOMAIN;
+    const NAME: &'static str = "XEN_DOMCTL_destroydomain";
 }
 
 /// `struct xenctl_bitmap` (public/xen.h).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenctlBitmap {
     /// IN: guest address of the bitmap bytes (bit `n` is byte `n / 8`, bit
     /// `n % 8`).
@@ -233,7 +242,7 @@ const_assert_eq!(size_of::<XenctlBitmap>(), 16);
 /// the domain's node affinity into `nodemap` (`nodemask_to_xenctl_bitmap()`:
 /// at most `(nr_bits + 7) / 8` bytes; the bits above `MAX_NUMNODES` zero).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenDomctlNodeaffinity {
     pub nodemap: XenctlBitmap,
 }
@@ -241,6 +250,7 @@ const_assert_eq!(size_of::<XenDomctlNodeaffinity>(), 16);
 
 impl DomctlPayload for XenDomctlNodeaffinity {
     const CMD: u32 = XEN_DOMCTL_GETNODEAFFINITY;
+    const NAME: &'static str = "XEN_DOMCTL_getnodeaffinity";
 }
 
 const_assert!(size_of::<XenDomctlCreatedomain>() <= XEN_DOMCTL_PAYLOAD_SIZE);
@@ -253,7 +263,7 @@ const_assert!(size_of::<XenDomctlNodeaffinity>() <= XEN_DOMCTL_PAYLOAD_SIZE);
 /// (xen/common/sysctl.c walks `for_each_domain`). A full buffer means there
 /// may be more: ask again from the last id + 1.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlGetdomaininfolist {
     /// IN: the lowest domain id wanted.
     pub first_domain: DomId,
@@ -272,8 +282,31 @@ const_assert_eq!(offset_of!(XenSysctlGetdomaininfolist, num_domains), 16);
 
 impl crate::SysctlPayload for XenSysctlGetdomaininfolist {
     const CMD: u32 = crate::XEN_SYSCTL_GETDOMAININFOLIST;
+    const NAME: &'static str = "XEN_SYSCTL_getdomaininfolist";
 }
 const_assert!(size_of::<XenSysctlGetdomaininfolist>() <= crate::XEN_SYSCTL_PAYLOAD_SIZE);
+
+/// `(CMD, NAME)` of every [`DomctlPayload`], to name a command number.
+const DOMCTL_NAMES: [(u32, &str); 5] = {
+    const fn of<P: DomctlPayload>() -> (u32, &'static str) {
+        (P::CMD, P::NAME)
+    }
+    [
+        of::<XenDomctlCreatedomain>(),
+        of::<XenDomctlDestroydomain>(),
+        of::<XenDomctlGetdomaininfo>(),
+        of::<XenDomctlMaxMem>(),
+        of::<XenDomctlNodeaffinity>(),
+    ]
+};
+
+/// The name public/domctl.h gives domctl `cmd`, for those defined here.
+pub fn domctl_name(cmd: u32) -> Option<&'static str> {
+    DOMCTL_NAMES
+        .iter()
+        .find(|(c, _)| *c == cmd)
+        .map(|&(_, n)| n)
+}
 
 /// `#define XENMEM_decrease_reservation 1`: frees the extents whose first
 /// GMFN is in `extent_start` (for a PV domain a GMFN is an MFN).
@@ -301,7 +334,7 @@ pub const fn xenmemf_exact_node(node: u32) -> u32 {
 /// `nr_extents` is a failure (Xen reports no errno for it: an unknown
 /// domain, a full node or `max_pages` reached all look alike).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenMemoryReservation {
     /// Guest address of a `xen_pfn_t` (u64) array of `nr_extents` entries.
     pub extent_start: u64,
@@ -329,6 +362,26 @@ mod tests {
         assert_eq!(xenmemf_exact_node(0), 0x2_0100);
         assert_eq!(xenmemf_exact_node(1), 0x2_0200);
         assert_eq!((xenmemf_node(63) >> 8) - 1, 63);
+    }
+
+    #[test]
+    fn command_names_are_unique_and_found() {
+        for (i, (cmd, name)) in DOMCTL_NAMES.iter().enumerate() {
+            assert!(name.starts_with("XEN_DOMCTL_"), "{name}");
+            assert_eq!(domctl_name(*cmd), Some(*name));
+            assert!(DOMCTL_NAMES[..i].iter().all(|(c, _)| c != cmd), "{name}");
+        }
+        for (i, (cmd, name)) in crate::xen::SYSCTL_NAMES.iter().enumerate() {
+            assert!(name.starts_with("XEN_SYSCTL_"), "{name}");
+            assert_eq!(crate::sysctl_name(*cmd), Some(*name));
+            assert!(crate::xen::SYSCTL_NAMES[..i].iter().all(|(c, _)| c != cmd));
+        }
+        assert_eq!(crate::sysctl_name(XEN_DOMCTL_MAX_MEM + 1000), None);
+        assert_eq!(
+            crate::sysctl_name(crate::XEN_SYSCTL_NUMA_GETDOMNODESTAT),
+            Some("XEN_SYSCTL_numa_getdomnodestat")
+        );
+        assert_eq!(domctl_name(XEN_DOMCTL_MAX_MEM), Some("XEN_DOMCTL_max_mem"));
     }
 
     #[test]

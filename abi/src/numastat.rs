@@ -6,6 +6,7 @@
 
 use core::mem::{offset_of, size_of};
 use static_assertions::const_assert_eq;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// `#define XEN_SYSCTL_numa_availheap 64`
 ///
@@ -39,7 +40,7 @@ pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 /// `struct xen_sysctl_numa_availheap`: free pages of the buddy allocator by
 /// zone and node, all read in one hold of `heap_lock` (one snapshot).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumaAvailheap {
     /// IN: zone, `0 <= zone < NR_ZONES`, or [`XEN_NUMA_ANY`].
     pub zone: i32,
@@ -72,6 +73,7 @@ const_assert_eq!(offset_of!(XenSysctlNumaAvailheap, pad), 36);
 
 impl crate::SysctlPayload for XenSysctlNumaAvailheap {
     const CMD: u32 = XEN_SYSCTL_NUMA_AVAILHEAP;
+    const NAME: &'static str = "XEN_SYSCTL_numa_availheap";
 }
 
 /// `struct xen_sysctl_numa_heapwalk`: test and diagnostic op (patch 0005,
@@ -79,7 +81,7 @@ impl crate::SysctlPayload for XenSysctlNumaAvailheap {
 /// and reads the numastat counter for the same (node, zone) in the same hold
 /// of `heap_lock`, so the two can be compared without a race.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumaHeapwalk {
     /// IN: online node id.
     pub node: u32,
@@ -97,6 +99,7 @@ const_assert_eq!(offset_of!(XenSysctlNumaHeapwalk, counter), 24);
 
 impl crate::SysctlPayload for XenSysctlNumaHeapwalk {
     const CMD: u32 = XEN_SYSCTL_NUMA_HEAPWALK;
+    const NAME: &'static str = "XEN_SYSCTL_numa_heapwalk";
 }
 
 /// `#define XEN_SYSCTL_numa_getdomnodestat 66`
@@ -114,7 +117,7 @@ pub const DOMID_FIRST_RESERVED: u32 = 0x7ff0;
 
 /// `struct xen_numa_node_pages`: a domain's pages on one node, per list.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenNumaNodePages {
     /// Pages on `d->page_list` (what `domain_tot_pages()` counts, and what
     /// debug key `u` walks).
@@ -127,8 +130,9 @@ pub struct XenNumaNodePages {
 const_assert_eq!(size_of::<XenNumaNodePages>(), 24);
 
 impl XenNumaNodePages {
-    /// An offline node's entry: every field [`XEN_NUMA_NODE_OFFLINE`].
-    pub const OFFLINE: XenNumaNodePages = XenNumaNodePages {
+    /// The entry of an offline node id: every field
+    /// [`XEN_NUMA_NODE_OFFLINE`].
+    pub const OFFLINE: Self = Self {
         page_list: XEN_NUMA_NODE_OFFLINE,
         extra_page_list: XEN_NUMA_NODE_OFFLINE,
         xenpage_list: XEN_NUMA_NODE_OFFLINE,
@@ -147,6 +151,24 @@ impl XenNumaNodePages {
         self.page_list
             .wrapping_add(self.extra_page_list)
             .wrapping_add(self.xenpage_list)
+    }
+
+    /// Whether this is [`XenNumaNodePages::OFFLINE`], an offline node id's
+    /// entry.
+    pub const fn is_offline(&self) -> bool {
+        self.page_list == XEN_NUMA_NODE_OFFLINE
+            && self.extra_page_list == XEN_NUMA_NODE_OFFLINE
+            && self.xenpage_list == XEN_NUMA_NODE_OFFLINE
+    }
+
+    /// The per-list sum of two counts, saturating: a count cannot reach
+    /// 2^64 pages, and a bad answer must not wrap to a plausible figure.
+    pub const fn saturating_add(self, other: &Self) -> Self {
+        Self {
+            page_list: self.page_list.saturating_add(other.page_list),
+            extra_page_list: self.extra_page_list.saturating_add(other.extra_page_list),
+            xenpage_list: self.xenpage_list.saturating_add(other.xenpage_list),
+        }
     }
 }
 
@@ -210,7 +232,7 @@ impl NumaList {
 /// carries a token that names it, so nothing the caller writes here can make
 /// Xen follow a page (docs/abi.md).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenNumaWalkCursor {
     /// 0: not started; otherwise the [`NumaList`] being walked.
     pub list: u32,
@@ -245,7 +267,7 @@ pub const XEN_NUMA_STATUS_INCONSISTENT: u32 = 1;
 /// `page_list`, `extra_page_list` and `xenpage_list`, at most 4096 pages
 /// per hold of the lock (docs/abi.md).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumaGetdomnodestat {
     /// IN: domain id (`< DOMID_FIRST_RESERVED`), or [`XEN_NUMA_DOMAIN_FREE`].
     pub domain: u32,
@@ -291,6 +313,7 @@ const_assert_eq!(offset_of!(XenSysctlNumaGetdomnodestat, cursor), 88);
 
 impl crate::SysctlPayload for XenSysctlNumaGetdomnodestat {
     const CMD: u32 = XEN_SYSCTL_NUMA_GETDOMNODESTAT;
+    const NAME: &'static str = "XEN_SYSCTL_numa_getdomnodestat";
 }
 
 /// First machine address of `zone` (zone 0, the Xen heap, has none: it is
@@ -315,6 +338,24 @@ pub const fn zone_end_maddr(zone: usize) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_pages_offline_and_sums() {
+        assert!(XenNumaNodePages::OFFLINE.is_offline());
+        let half = XenNumaNodePages {
+            page_list: XEN_NUMA_NODE_OFFLINE,
+            ..Default::default()
+        };
+        assert!(!half.is_offline());
+        let a = XenNumaNodePages {
+            page_list: 1,
+            extra_page_list: 2,
+            xenpage_list: u64::MAX - 1,
+        };
+        let s = a.saturating_add(&a);
+        assert_eq!((s.page_list, s.extra_page_list), (2, 4));
+        assert_eq!(s.xenpage_list, u64::MAX);
+    }
 
     #[test]
     fn zones_tile_the_address_space() {

@@ -5,6 +5,7 @@
 
 use core::mem::{offset_of, size_of};
 use static_assertions::const_assert_eq;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// `#define __HYPERVISOR_sysctl 35` (public/xen.h)
 pub const HYPERVISOR_SYSCTL: u64 = 35;
@@ -54,7 +55,7 @@ pub const XEN_SYSCTL_PAYLOAD_SIZE: usize = 128;
 /// `struct xen_sysctl`: the envelope of every sysctl. The payload union is
 /// kept as raw 64-bit words; [`SysctlPayload`] types are copied in and out.
 #[repr(C)]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctl {
     pub cmd: u32,
     pub interface_version: u32,
@@ -64,14 +65,19 @@ const_assert_eq!(size_of::<XenSysctl>(), 136);
 const_assert_eq!(offset_of!(XenSysctl, u), 8);
 
 /// A sysctl payload: a `#[repr(C)]` struct that sits in `xen_sysctl.u`.
-pub trait SysctlPayload: Copy + Default {
+/// The zerocopy bounds make it plain bytes: no padding (so every byte
+/// copied to Xen is initialised) and no invalid bit pattern (so whatever
+/// Xen writes back is a value), both proven by the derives.
+pub trait SysctlPayload: Copy + Default + FromBytes + IntoBytes + Immutable {
     /// The `XEN_SYSCTL_*` command that carries this payload.
     const CMD: u32;
+    /// The command's name in public/sysctl.h (`XEN_SYSCTL_physinfo`).
+    const NAME: &'static str;
 }
 
 /// `struct xen_sysctl_physinfo`
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlPhysinfo {
     pub threads_per_core: u32,
     pub cores_per_socket: u32,
@@ -96,11 +102,12 @@ pub struct XenSysctlPhysinfo {
 const_assert_eq!(size_of::<XenSysctlPhysinfo>(), 112);
 impl SysctlPayload for XenSysctlPhysinfo {
     const CMD: u32 = XEN_SYSCTL_PHYSINFO;
+    const NAME: &'static str = "XEN_SYSCTL_physinfo";
 }
 
 /// `struct xen_sysctl_meminfo`: one element of numainfo's `meminfo` array.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlMeminfo {
     pub memsize: u64,
     pub memfree: u64,
@@ -110,7 +117,7 @@ const_assert_eq!(size_of::<XenSysctlMeminfo>(), 16);
 /// `struct xen_sysctl_numainfo`. Handles are guest virtual addresses
 /// (`XEN_GUEST_HANDLE_64`), 0 for NULL.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlNumainfo {
     /// IN: entries the arrays hold. OUT: with NULL arrays, the highest online
     /// node id + 1; with arrays, the entries written, min(that, IN), which is
@@ -125,11 +132,12 @@ pub struct XenSysctlNumainfo {
 const_assert_eq!(size_of::<XenSysctlNumainfo>(), 24);
 impl SysctlPayload for XenSysctlNumainfo {
     const CMD: u32 = XEN_SYSCTL_NUMAINFO;
+    const NAME: &'static str = "XEN_SYSCTL_numainfo";
 }
 
 /// `struct xen_sysctl_debug_keys`
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlDebugKeys {
     /// IN: guest address of the key characters.
     pub keys: u64,
@@ -140,11 +148,12 @@ pub struct XenSysctlDebugKeys {
 const_assert_eq!(size_of::<XenSysctlDebugKeys>(), 16);
 impl SysctlPayload for XenSysctlDebugKeys {
     const CMD: u32 = XEN_SYSCTL_DEBUG_KEYS;
+    const NAME: &'static str = "XEN_SYSCTL_debug_keys";
 }
 
 /// `struct xen_sysctl_readconsole`
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlReadconsole {
     /// IN: non-zero: clear the ring after reading.
     pub clear: u8,
@@ -163,6 +172,7 @@ pub struct XenSysctlReadconsole {
 const_assert_eq!(size_of::<XenSysctlReadconsole>(), 24);
 impl SysctlPayload for XenSysctlReadconsole {
     const CMD: u32 = XEN_SYSCTL_READCONSOLE;
+    const NAME: &'static str = "XEN_SYSCTL_readconsole";
 }
 
 /// `struct xen_sysctl_availheap` (upstream, `XEN_SYSCTL_availheap`): free
@@ -173,7 +183,7 @@ impl SysctlPayload for XenSysctlReadconsole {
 /// bound). Zone 0 (`MEMZONE_XEN`) cannot be asked for. Each call is one
 /// sum; several calls are not one snapshot.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlAvailheap {
     /// IN: smallest address width, 0 for no bound.
     pub min_bitwidth: u32,
@@ -190,11 +200,12 @@ const_assert_eq!(offset_of!(XenSysctlAvailheap, node), 8);
 const_assert_eq!(offset_of!(XenSysctlAvailheap, avail_bytes), 16);
 impl SysctlPayload for XenSysctlAvailheap {
     const CMD: u32 = XEN_SYSCTL_AVAILHEAP;
+    const NAME: &'static str = "XEN_SYSCTL_availheap";
 }
 
 /// `struct xen_sysctl_cputopo`: one element of cputopoinfo's array.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlCputopo {
     pub core: u32,
     pub socket: u32,
@@ -208,7 +219,7 @@ const_assert_eq!(size_of::<XenSysctlCputopo>(), 12);
 /// otherwise it fills `min(that, num_cpus)` entries and sets `num_cpus` to
 /// the number written (xen/common/sysctl.c).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
 pub struct XenSysctlCputopoinfo {
     /// IN: entries `cputopo` holds. OUT: see above.
     pub num_cpus: u32,
@@ -220,11 +231,13 @@ const_assert_eq!(size_of::<XenSysctlCputopoinfo>(), 16);
 const_assert_eq!(offset_of!(XenSysctlCputopoinfo, cputopo), 8);
 impl SysctlPayload for XenSysctlCputopoinfo {
     const CMD: u32 = XEN_SYSCTL_CPUTOPOINFO;
+    const NAME: &'static str = "XEN_SYSCTL_cputopoinfo";
 }
 
 // Payloads must fit the union. Every payload struct spells out its padding
-// as named fields (`pad`, `_pad`), so none has implicit padding: the tools
-// copy them as plain bytes.
+// as named fields (`pad`, `_pad`): the `IntoBytes` derive refuses to
+// compile a struct with implicit padding, so the tools can copy them as
+// plain bytes.
 static_assertions::const_assert!(size_of::<XenSysctlPhysinfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
 static_assertions::const_assert!(size_of::<XenSysctlNumainfo>() <= XEN_SYSCTL_PAYLOAD_SIZE);
 static_assertions::const_assert!(size_of::<XenSysctlDebugKeys>() <= XEN_SYSCTL_PAYLOAD_SIZE);
@@ -240,6 +253,33 @@ static_assertions::const_assert!(
 static_assertions::const_assert!(
     size_of::<crate::XenSysctlNumaGetdomnodestat>() <= XEN_SYSCTL_PAYLOAD_SIZE
 );
+
+/// `(CMD, NAME)` of every [`SysctlPayload`], to name a command number.
+pub(crate) const SYSCTL_NAMES: [(u32, &str); 10] = {
+    const fn of<P: SysctlPayload>() -> (u32, &'static str) {
+        (P::CMD, P::NAME)
+    }
+    [
+        of::<XenSysctlReadconsole>(),
+        of::<XenSysctlPhysinfo>(),
+        of::<crate::XenSysctlGetdomaininfolist>(),
+        of::<XenSysctlDebugKeys>(),
+        of::<XenSysctlAvailheap>(),
+        of::<XenSysctlCputopoinfo>(),
+        of::<XenSysctlNumainfo>(),
+        of::<crate::XenSysctlNumaAvailheap>(),
+        of::<crate::XenSysctlNumaHeapwalk>(),
+        of::<crate::XenSysctlNumaGetdomnodestat>(),
+    ]
+};
+
+/// The name public/sysctl.h gives sysctl `cmd`, for those defined here.
+pub fn sysctl_name(cmd: u32) -> Option<&'static str> {
+    SYSCTL_NAMES
+        .iter()
+        .find(|(c, _)| *c == cmd)
+        .map(|&(_, n)| n)
+}
 
 /// Xen's errno values (xen/include/public/errno.h), as returned negated by
 /// hypercalls.

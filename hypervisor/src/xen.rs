@@ -6,7 +6,7 @@
 //! checks of their prototypes. Xen's heap lock, node map, locks, RCU and
 //! guest copies are reached only through them: `spin_lock()` is an inline
 //! wrapper that adds a speculation barrier, so binding Xen's internals
-//! directly would skip it (docs/hypervisor.md).
+//! directly would skip it (docs/platform.md).
 #![allow(unsafe_code)]
 
 use crate::counters::DomainCounters;

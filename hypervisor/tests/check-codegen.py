@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
 """Checks that the numastat code linked into xen-syms keeps Xen's x86-64
-code generation contract (docs/hypervisor.md, PLATFORM.md):
+code generation contract (docs/hypervisor.md, docs/platform.md):
 
   - no SSE/MMX/AVX register (guest vector state is not saved around Xen);
   - no red zone: no access below %rsp (interrupts arrive on this stack);

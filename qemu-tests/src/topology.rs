@@ -61,6 +61,9 @@ pub struct Topology {
     /// Shell commands run one by one in dom0 (each by `sh`, stdout and stderr
     /// captured together).
     pub commands: Vec<String>,
+    /// Names given with [`Topology::run_named`]: (name, index in
+    /// `commands`). Tests find a result by its name, never by position.
+    pub command_names: Vec<(String, usize)>,
     /// Xen debug keys pressed on the serial console after the last command
     /// (switching input to Xen with three CTRL-a and back). Empty: none.
     pub serial_keys: String,
@@ -71,7 +74,7 @@ pub struct Topology {
 impl Topology {
     /// Nodes as `(memory MiB, CPUs)` pairs, the patched Xen, 512M for dom0,
     /// no commands. `Topology::nodes(&[(1024, 1), (1024, 1)])` is the two-node
-    /// VM of `shared/PLATFORM.md`.
+    /// VM of docs/platform.md.
     pub fn nodes(nodes: &[(u64, u32)]) -> Self {
         Topology {
             nodes: nodes
@@ -82,6 +85,7 @@ impl Topology {
             dom0_mem: DEFAULT_DOM0_MEM.to_string(),
             xen: XenImage::Patched,
             commands: Vec::new(),
+            command_names: Vec::new(),
             serial_keys: String::new(),
             label: None,
         }
@@ -127,6 +131,31 @@ impl Topology {
     pub fn run(mut self, command: &str) -> Self {
         self.commands.push(command.to_string());
         self
+    }
+
+    /// Run this shell command in dom0, after the ones added before, under
+    /// `name`: [`crate::BootResult::command`] finds its result by it.
+    pub fn run_named(mut self, name: &str, command: &str) -> Self {
+        self.command_names
+            .push((name.to_string(), self.commands.len()));
+        self.commands.push(command.to_string());
+        self
+    }
+
+    /// The index in [`Topology::commands`] of the command named `name`.
+    pub fn command_index(&self, name: &str) -> Option<usize> {
+        self.command_names
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, i)| i)
+    }
+
+    /// The name of command `index`, if it has one.
+    pub fn command_name(&self, index: usize) -> Option<&str> {
+        self.command_names
+            .iter()
+            .find(|&&(_, i)| i == index)
+            .map(|(n, _)| n.as_str())
     }
 
     /// Press these Xen debug keys on the serial console after the last
@@ -216,6 +245,14 @@ impl Topology {
             .find(|a| a.is_empty() || a.contains(char::is_whitespace))
         {
             return bad(format!("Xen argument {a:?} must be one non-empty word"));
+        }
+        for (k, (name, i)) in self.command_names.iter().enumerate() {
+            if self.command_names[..k].iter().any(|(n, _)| n == name) {
+                return bad(format!("two dom0 commands are named {name:?}"));
+            }
+            if *i >= self.commands.len() {
+                return bad(format!("command name {name:?} points past the commands"));
+            }
         }
         if let Some(c) = self.serial_keys.chars().find(|c| !c.is_ascii_graphic()) {
             return bad(format!(
@@ -391,12 +428,29 @@ mod tests {
             Topology::nodes(&[(128, 1)]),
             Topology::two_nodes().dom0_mem("512 M"),
             Topology::two_nodes().press_keys("\u{1}"),
+            Topology::two_nodes()
+                .run_named("a", "true")
+                .run_named("a", "false"),
         ] {
             assert!(t.validate().is_err(), "{t:?}");
         }
         assert!(Topology::two_nodes()
             .qemu_args(Path::new("/x"), Path::new("/a,b"), Path::new("/c"))
             .is_err());
+    }
+
+    #[test]
+    fn commands_by_name() {
+        let t = Topology::two_nodes()
+            .run("ls")
+            .run_named("matrix", "dom0-testkit matrix")
+            .run_named("keys", "dom0-testkit keys u");
+        assert_eq!(t.command_index("matrix"), Some(1));
+        assert_eq!(t.command_index("keys"), Some(2));
+        assert_eq!(t.command_index("ls"), None);
+        assert_eq!(t.command_name(1), Some("matrix"));
+        assert_eq!(t.command_name(0), None);
+        assert!(t.validate().is_ok());
     }
 
     #[test]

@@ -54,21 +54,6 @@ fn bad_requests(offline_node: u32) -> Vec<(i64, i64, u32)> {
     ]
 }
 
-const CMD_MATRIX: usize = 0;
-const CMD_NUMAINFO: usize = 1;
-const CMD_KEY_U: usize = 2;
-const CMD_KEY_M: usize = 3;
-const CMD_KEY_H: usize = 4;
-const CMD_HEAPWALK: usize = 5;
-const CMD_MATRIX_AGAIN: usize = 6;
-const CMD_SEED_HEAP: usize = 7;
-const CMD_SEED_PHYS: usize = 8;
-const CMD_ALL: usize = 9;
-const CMD_PER_NODE: usize = 10;
-const CMD_PER_ZONE: usize = 11;
-const CMD_BAD: usize = 12;
-const CMD_BAD_WALK: usize = 13;
-
 fn patched_commands(case: &Case, t: Topology) -> Topology {
     let nodes: Vec<String> = (0..case.online).map(|n| n.to_string()).collect();
     let bad: Vec<String> = bad_requests(case.online)
@@ -77,20 +62,20 @@ fn patched_commands(case: &Case, t: Topology) -> Topology {
             format!("dom0-testkit availheap {z} {n} {pad}; dom0-testkit availheap -1 -1")
         })
         .collect();
-    t.run("dom0-testkit matrix")
-        .run("dom0-testkit numainfo")
-        .run("dom0-testkit keys u")
-        .run("dom0-testkit keys m")
-        .run("dom0-testkit keys H")
-        .run("dom0-testkit heapwalk-all")
-        .run("dom0-testkit matrix")
-        .run("xen-numastat -H --format=seed")
-        .run("xen-numastat -p --format=seed")
-        .run("dom0-testkit availheap -1 -1")
-        .run(&format!("for n in {}; do dom0-testkit availheap -1 $n; done", nodes.join(" ")))
-        .run(&format!("for z in $(seq 0 {}); do dom0-testkit availheap $z -1; done", NR_ZONES - 1))
-        .run(&bad.join("; "))
-        .run(&format!(
+    t.run_named("matrix", "dom0-testkit matrix")
+        .run_named("numainfo", "dom0-testkit numainfo")
+        .run_named("key-u", "dom0-testkit keys u")
+        .run_named("key-m", "dom0-testkit keys m")
+        .run_named("key-h", "dom0-testkit keys H")
+        .run_named("heapwalk", "dom0-testkit heapwalk-all")
+        .run_named("matrix-again", "dom0-testkit matrix")
+        .run_named("seed-heap", "xen-numastat -H --format=seed")
+        .run_named("seed-phys", "xen-numastat -p --format=seed")
+        .run_named("all", "dom0-testkit availheap -1 -1")
+        .run_named("per-node", &format!("for n in {}; do dom0-testkit availheap -1 $n; done", nodes.join(" ")))
+        .run_named("per-zone", &format!("for z in $(seq 0 {}); do dom0-testkit availheap $z -1; done", NR_ZONES - 1))
+        .run_named("bad", &bad.join("; "))
+        .run_named("bad-walk", &format!(
             "dom0-testkit heapwalk 64 0; dom0-testkit heapwalk 0 {NR_ZONES}; dom0-testkit heapwalk {} 0; \
              dom0-testkit heapwalk 0 0",
             case.online
@@ -108,11 +93,11 @@ fn heap_matrix(h: &HeapDump) -> BTreeMap<(u32, u32), u64> {
 /// comparison with the unpatched Xen.
 fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     r.check(
-        r.commands.len() == CMD_BAD_WALK + 1,
+        r.commands.len() == r.topology.commands.len(),
         "not every dom0 command ran",
     );
-    let m = parse_matrix(r, r.command(CMD_MATRIX));
-    let again = parse_matrix(r, r.command(CMD_MATRIX_AGAIN));
+    let m = parse_matrix(r, r.command("matrix"));
+    let again = parse_matrix(r, r.command("matrix-again"));
     // Nothing allocates between the two snapshots, so every Xen report
     // taken in between saw the same heap (docs/testing.md).
     r.check(
@@ -141,8 +126,8 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     r.check(m.pages > 0, "no free memory at all");
 
     // Per node: numainfo memfree and debug key 'u' free->.
-    let ni = parse_numainfo(r, r.command(CMD_NUMAINFO));
-    let u = parse_numa_dump(&key_text(r, r.command(CMD_KEY_U))).unwrap_or_else(|e| r.fail(e));
+    let ni = parse_numainfo(r, r.command("numainfo"));
+    let u = parse_numa_dump(&key_text(r, r.command("key-u"))).unwrap_or_else(|e| r.fail(e));
     r.check(
         ni.len() == case.online as usize,
         format!("numainfo nodes {ni:?}"),
@@ -168,7 +153,7 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     }
 
     // Per zone: debug key 'm' (sum over nodes, in kB; zones with 0 skipped).
-    let pm = parse_pagealloc_info(&key_text(r, r.command(CMD_KEY_M))).unwrap_or_else(|e| r.fail(e));
+    let pm = parse_pagealloc_info(&key_text(r, r.command("key-m"))).unwrap_or_else(|e| r.fail(e));
     r.check(
         m.zone_total(0) * 4 == pm.xen_heap_kb,
         format!(
@@ -191,7 +176,7 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     }
 
     // Every cell: debug key 'H'.
-    let h = parse_heap_dump(&key_text(r, r.command(CMD_KEY_H))).unwrap_or_else(|e| r.fail(e));
+    let h = parse_heap_dump(&key_text(r, r.command("key-h"))).unwrap_or_else(|e| r.fail(e));
     let hm = heap_matrix(&h);
     for (&(node, zone), &pages) in &m.counts {
         // A memoryless node has no heap, so 'H' leaves it out: it must be 0.
@@ -203,7 +188,7 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     }
 
     // Free lists: walked in C, independently of the counters.
-    let walk = parse_heapwalk(r, r.command(CMD_HEAPWALK));
+    let walk = parse_heapwalk(r, r.command("heapwalk"));
     r.check(
         walk.len() == (case.online as usize) * NR_ZONES,
         format!("{} walks", walk.len()),
@@ -228,12 +213,12 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     r.check(chunks > 0, "the free lists were empty");
 
     // Wildcards add up, call by call.
-    let all = parse_availheap_line(r, &r.command(CMD_ALL).output[0]);
+    let all = parse_availheap_line(r, &r.command("all").output[0]);
     r.check(
         all == (0, NR_ZONES as u32, case.online, m.pages),
         format!("availheap -1 -1: {all:?}"),
     );
-    let per_node = &r.command(CMD_PER_NODE).output;
+    let per_node = &r.command("per-node").output;
     r.check(
         per_node.len() == case.online as usize,
         format!("{per_node:?}"),
@@ -246,7 +231,7 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
             format!("availheap -1 {node}: {got:?}, want {want:?} (Σ zones)"),
         );
     }
-    let per_zone = &r.command(CMD_PER_ZONE).output;
+    let per_zone = &r.command("per-zone").output;
     r.check(
         per_zone.len() == NR_ZONES,
         format!("{} zone lines", per_zone.len()),
@@ -261,7 +246,7 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
     }
 
     // The CLI prints the same numbers in the 2006 tool's format.
-    let (total, nr_zones, nr_nodes, cells) = parse_seed_heap(r, r.command(CMD_SEED_HEAP));
+    let (total, nr_zones, nr_nodes, cells) = parse_seed_heap(r, r.command("seed-heap"));
     r.check(
         (total, nr_zones, nr_nodes) == (m.pages, m.nr_zones, m.nr_nodes),
         format!("seed header {total} {nr_zones} {nr_nodes}"),
@@ -279,14 +264,14 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
             ),
         );
     }
-    let phys = &r.command(CMD_SEED_PHYS);
+    let phys = &r.command("seed-phys");
     r.check(
         phys.ok() && phys.output == [format!("PHYSINFO: NR_NODES: {}", case.online)],
         format!("{:?}", phys.output),
     );
 
     // Rejected input: -EINVAL, and the next valid call succeeds.
-    let bad = &r.command(CMD_BAD).output;
+    let bad = &r.command("bad").output;
     let reqs = bad_requests(case.online);
     r.check(
         bad.len() == 2 * reqs.len(),
@@ -304,7 +289,7 @@ fn check_patched(case: &Case, r: &BootResult) -> BTreeMap<(u32, u32), u64> {
             format!("valid call after {req:?}: {next:?}"),
         );
     }
-    let walks = &r.command(CMD_BAD_WALK).output;
+    let walks = &r.command("bad-walk").output;
     r.check(walks.len() == 4, format!("{walks:?}"));
     for line in &walks[..3] {
         r.check(
@@ -332,7 +317,7 @@ fn check_against_stock(case: &Case, patched_h: &BTreeMap<(u32, u32), u64>) {
     );
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     let stock_h = heap_matrix(
-        &parse_heap_dump(&key_text(&r, r.command(CMD_KEY_H))).unwrap_or_else(|e| r.fail(e)),
+        &parse_heap_dump(&key_text(&r, r.command("key-h"))).unwrap_or_else(|e| r.fail(e)),
     );
 
     let art = Artifacts::default();

@@ -15,21 +15,21 @@ fn stock_two_nodes_reach_dom0() {
     let topo = Topology::two_nodes()
         .stock()
         .label("smoke-stock-2node")
-        .run("ls /dev/xen")
-        .run("cat /proc/meminfo | head -3")
+        .run_named("ls", "ls /dev/xen")
+        .run_named("meminfo", "cat /proc/meminfo | head -3")
         .press_keys("u");
     let r = boot(&topo, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     r.expect_all_ok();
     r.check(r.privcmd_loaded, "insmod xen-privcmd.ko failed");
 
-    let ls = &r.command(0).output;
+    let ls = &r.command("ls").output;
     for dev in ["privcmd", "hypercall"] {
         r.check(
             ls.iter().any(|l| l == dev),
             format!("/dev/xen/{dev} missing: {ls:?}"),
         );
     }
-    let mem_total_kib: u64 = r.command(1).output[0]
+    let mem_total_kib: u64 = r.command("meminfo").output[0]
         .strip_prefix("MemTotal:")
         .and_then(|s| s.trim().strip_suffix("kB"))
         .and_then(|s| s.trim().parse().ok())

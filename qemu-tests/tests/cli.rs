@@ -121,27 +121,6 @@ fn metric(r: &BootResult, m: &Series, name: &str, kv: &[(&str, &str)]) -> f64 {
         .unwrap_or_else(|| r.fail(format!("no {name} {kv:?}")))
 }
 
-// Commands of the patched boot.
-const MKDOM1: usize = 0;
-const MKDOM2: usize = 1;
-const TOPO: usize = 2;
-const NUMAINFO: usize = 3;
-const HEAP: usize = 4;
-const JSON_ALL: usize = 5;
-const MATRIX: usize = 6;
-const DOMS: usize = 7;
-const DOMSTAT1: usize = 8;
-const AFF0: usize = 9;
-const PROM: usize = 10;
-const COMPACT: usize = 11;
-const SORT_PAGES: usize = 12;
-const FOLDED: usize = 13;
-const SEED: usize = 14;
-const VERSION: usize = 15;
-const BAD_ARGS: usize = 16;
-const NOT_ONLINE: usize = 17;
-const WATCH: usize = 18;
-
 /// Arguments that must be refused before any hypercall, exit 2.
 const BAD: &[&str] = &[
     "-d abc",
@@ -168,35 +147,38 @@ fn every_mode_on_the_patched_xen() {
     let t = Topology::nodes(&[(512, 1), (1024, 1), (768, 1)])
         .label("cli-512M-1G-768M")
         .xen_arg("dom0_nodes=1")
-        .run(&format!("dom0-testkit mkdom {} {} {}", DOM1[0], DOM1[1], DOM1[2]))
-        .run(&format!("dom0-testkit mkdom 0 0 {DOM2_NODE2}"))
-        .run("xen-numastat -p")
-        .run("dom0-testkit numainfo")
-        .run("xen-numastat -H")
-        .run("xen-numastat --json -p -H -d all -d free")
-        .run("dom0-testkit matrix")
-        .run("xen-numastat -d all")
-        .run("dom0-testkit domnodestat 1 -1")
-        .run("dom0-testkit affinity 0")
-        .run("xen-numastat --prometheus")
-        .run("xen-numastat -d all -d free -c -z -s")
-        .run("xen-numastat -d all --pages -s2")
-        .run("COLUMNS=60 xen-numastat -d all")
-        .run("xen-numastat -H --format=seed")
-        .run("xen-numastat --version")
-        .run(&bad.join("; "))
-        .run("xen-numastat -d all -s5; echo \"rc=$?\"")
-        .run("(sleep 1.5; dom0-testkit mkdom 0 1000 >/dev/null) & xen-numastat -w 1 4 -H -d all --pages; wait");
+        .run_named("mkdom1", &format!("dom0-testkit mkdom {} {} {}", DOM1[0], DOM1[1], DOM1[2]))
+        .run_named("mkdom2", &format!("dom0-testkit mkdom 0 0 {DOM2_NODE2}"))
+        .run_named("topo", "xen-numastat -p")
+        .run_named("numainfo", "dom0-testkit numainfo")
+        .run_named("heap", "xen-numastat -H")
+        .run_named("json-all", "xen-numastat --json -p -H -d all -d free")
+        .run_named("matrix", "dom0-testkit matrix")
+        .run_named("doms", "xen-numastat -d all")
+        .run_named("domstat1", "dom0-testkit domnodestat 1 -1")
+        .run_named("aff0", "dom0-testkit affinity 0")
+        .run_named("prom", "xen-numastat --prometheus")
+        .run_named("compact", "xen-numastat -d all -d free -c -z -s")
+        .run_named("sort-pages", "xen-numastat -d all --pages -s2")
+        .run_named("folded", "COLUMNS=60 xen-numastat -d all")
+        .run_named("seed", "xen-numastat -H --format=seed")
+        .run_named("version", "xen-numastat --version")
+        .run_named("bad-args", &bad.join("; "))
+        .run_named("not-online", "xen-numastat -d all -s5; echo \"rc=$?\"")
+        .run_named("watch", "(sleep 1.5; dom0-testkit mkdom 0 1000 >/dev/null) & xen-numastat -w 1 4 -H -d all --pages; wait");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
-    r.check(r.commands.len() == WATCH + 1, "not every dom0 command ran");
-    for i in [MKDOM1, MKDOM2] {
-        ok(&r, r.command(i));
+    r.check(
+        r.commands.len() == t.commands.len(),
+        "not every dom0 command ran",
+    );
+    for name in ["mkdom1", "mkdom2"] {
+        ok(&r, r.command(name));
     }
 
     // -p against numainfo (bytes) and the JSON's topology.
-    let topo = ok(&r, r.command(TOPO)).text();
+    let topo = ok(&r, r.command("topo")).text();
     println!("xen-numastat -p:\n{topo}");
-    let ni = parse_numainfo(&r, r.command(NUMAINFO));
+    let ni = parse_numainfo(&r, r.command("numainfo"));
     r.check(ni.len() == 3, format!("numainfo {ni:?}"));
     let total = row(&r, &topo, "Per-node memory", "MemTotal", 0);
     let free = row(&r, &topo, "Per-node memory", "MemFree", 0);
@@ -224,9 +206,9 @@ fn every_mode_on_the_patched_xen() {
     );
 
     // The JSON: every heap cell equals the matrix taken right after it.
-    let v = json(&r, r.command(JSON_ALL));
+    let v = json(&r, r.command("json-all"));
     r.check(v["schema_version"] == 1, "schema_version");
-    let m = parse_matrix(&r, r.command(MATRIX));
+    let m = parse_matrix(&r, r.command("matrix"));
     let zones = v["heap"]["zones"].as_array().cloned().unwrap_or_default();
     r.check(
         zones.len() == 41,
@@ -278,7 +260,7 @@ fn every_mode_on_the_patched_xen() {
     }
 
     // -H table: the Total row is the matrix's per-node free memory.
-    let heap = ok(&r, r.command(HEAP)).text();
+    let heap = ok(&r, r.command("heap")).text();
     println!("xen-numastat -H:\n{heap}");
     r.check(
         heap.contains(&format!("DMA width {bits} bits")),
@@ -316,7 +298,7 @@ fn every_mode_on_the_patched_xen() {
         dom(2)["nodes_used"] == 1 && dom(1)["nodes_used"] == 3,
         "nodes_used",
     );
-    let raw1 = ok(&r, r.command(DOMSTAT1));
+    let raw1 = ok(&r, r.command("domstat1"));
     for l in raw1.output.iter().filter(|l| l.starts_with("count ")) {
         let n = num(&r, l, "node") as usize;
         r.check(
@@ -325,7 +307,7 @@ fn every_mode_on_the_patched_xen() {
         );
     }
     // dom0's affinity is dom0_nodes=1, as XEN_DOMCTL_getnodeaffinity says.
-    let aff = ok(&r, r.command(AFF0)).text();
+    let aff = ok(&r, r.command("aff0")).text();
     r.check(
         aff.trim().ends_with("nodes=1"),
         format!("affinity 0: {aff}"),
@@ -341,7 +323,7 @@ fn every_mode_on_the_patched_xen() {
         format!("dom0 local_ratio {d0_local}, want {want_local}"),
     );
     // The table's rows carry the same numbers.
-    let table = ok(&r, r.command(DOMS)).text();
+    let table = ok(&r, r.command("doms")).text();
     println!("xen-numastat -d all:\n{table}");
     for d in &doms {
         let id = u(&d["domid"]).to_string();
@@ -374,7 +356,7 @@ fn every_mode_on_the_patched_xen() {
     }
 
     // Prometheus: the same numbers again.
-    let p = prometheus(&r, r.command(PROM));
+    let p = prometheus(&r, r.command("prom"));
     for (n, (size, memfree)) in &ni {
         let node = n.to_string();
         r.check(
@@ -434,7 +416,7 @@ fn every_mode_on_the_patched_xen() {
     );
 
     // -c -z -s: whole MBs, no all-zero Extra column, biggest Total first.
-    let compact = ok(&r, r.command(COMPACT)).text();
+    let compact = ok(&r, r.command("compact")).text();
     let header = compact
         .lines()
         .find(|l| l.starts_with("Domain"))
@@ -457,7 +439,7 @@ fn every_mode_on_the_patched_xen() {
         format!("-c: whole numbers:\n{compact}"),
     );
     // --pages -s2: exact pages, sorted by node 2.
-    let sorted = ok(&r, r.command(SORT_PAGES)).text();
+    let sorted = ok(&r, r.command("sort-pages")).text();
     let ids: Vec<&str> = sorted
         .lines()
         .skip_while(|l| !l.starts_with("Domain"))
@@ -475,7 +457,7 @@ fn every_mode_on_the_patched_xen() {
         format!("--pages dom1: {cells:?}"),
     );
     // Folded to 60 columns: several blocks, each header fits.
-    let folded = ok(&r, r.command(FOLDED)).text();
+    let folded = ok(&r, r.command("folded")).text();
     let headers: Vec<&str> = folded.lines().filter(|l| l.starts_with("Domain")).collect();
     r.check(
         headers.len() >= 2 && headers.iter().all(|h| h.len() <= 60),
@@ -483,7 +465,7 @@ fn every_mode_on_the_patched_xen() {
     );
 
     // Seed lines: unchanged format, same numbers as the matrix.
-    let (total, nr_zones, nr_nodes, cells) = parse_seed_heap(&r, r.command(SEED));
+    let (total, nr_zones, nr_nodes, cells) = parse_seed_heap(&r, r.command("seed"));
     r.check(
         nr_zones == 41 && nr_nodes == 3 && cells.len() == 41 * 3 && total > 0,
         "seed shape",
@@ -491,9 +473,9 @@ fn every_mode_on_the_patched_xen() {
 
     // --version, argument errors (exit 2, one line, no hypercall), a sort
     // node that is not online (exit 2 after asking).
-    let version = ok(&r, r.command(VERSION)).text();
+    let version = ok(&r, r.command("version")).text();
     r.check(version.starts_with("xen-numastat 0."), version);
-    let bad = &r.command(BAD_ARGS).output;
+    let bad = &r.command("bad-args").output;
     let rcs: Vec<&String> = bad.iter().filter(|l| l.starts_with("rc=")).collect();
     r.check(
         rcs.len() == BAD.len() && rcs.iter().all(|l| *l == "rc=2"),
@@ -505,7 +487,7 @@ fn every_mode_on_the_patched_xen() {
             .all(|l| l.starts_with("xen-numastat: ") && l.contains("--help")),
         format!("argument errors: {bad:?}"),
     );
-    let c = r.command(NOT_ONLINE);
+    let c = r.command("not-online");
     r.check(
         c.output.last().map(String::as_str) == Some("rc=2")
             && c.text()
@@ -514,7 +496,7 @@ fn every_mode_on_the_patched_xen() {
     );
 
     // Watch: four samples; a domain made meanwhile shows up as a change.
-    let w = ok(&r, r.command(WATCH)).text();
+    let w = ok(&r, r.command("watch")).text();
     println!("xen-numastat -w 1 4:\n{w}");
     r.check(
         w.matches("Free heap memory by zone").count() == 1
@@ -542,18 +524,21 @@ fn stock_xen_falls_back_and_says_so() {
     let t = Topology::nodes(&[(512, 1), (1024, 1), (768, 1)])
         .label("cli-stock-512M-1G-768M")
         .stock()
-        .run("xen-numastat -p -H")
-        .run("xen-numastat --json -p -H -d free")
-        .run("xen-numastat -H --format=seed")
-        .run("xen-numastat -d all")
-        .run("xen-numastat -p -d 0")
-        .run("xen-numastat --prometheus")
-        .run("dom0-testkit numainfo")
-        .run("dom0-testkit keys H");
+        .run_named("tables", "xen-numastat -p -H")
+        .run_named("json", "xen-numastat --json -p -H -d free")
+        .run_named("seed", "xen-numastat -H --format=seed")
+        .run_named("domains", "xen-numastat -d all")
+        .run_named("physinfo-domain0", "xen-numastat -p -d 0")
+        .run_named("prometheus", "xen-numastat --prometheus")
+        .run_named("numainfo", "dom0-testkit numainfo")
+        .run_named("key-h", "dom0-testkit keys H");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
-    r.check(r.commands.len() == 8, "not every dom0 command ran");
+    r.check(
+        r.commands.len() == t.commands.len(),
+        "not every dom0 command ran",
+    );
 
-    let text = ok(&r, r.command(0)).text();
+    let text = ok(&r, r.command("tables")).text();
     println!("stock xen-numastat -p -H:\n{text}");
     r.check(
         text.contains("XEN_SYSCTL_availheap by address width")
@@ -569,13 +554,13 @@ fn stock_xen_falls_back_and_says_so() {
     );
 
     // The fallback's cells equal Xen's own per node and zone ('H').
-    let v = json(&r, r.command(1));
+    let v = json(&r, r.command("json"));
     r.check(
         v["heap"]["source"] == "XEN_SYSCTL_availheap" && v["heap"]["snapshot"] == false,
         format!("{}", v["heap"]["source"]),
     );
     r.check(v["free"]["source"] == "XEN_SYSCTL_numainfo", "free source");
-    let h = parse_heap_dump(&key_text(&r, r.command(7))).unwrap_or_else(|e| r.fail(e));
+    let h = parse_heap_dump(&key_text(&r, r.command("key-h"))).unwrap_or_else(|e| r.fail(e));
     let mut from_h: BTreeMap<(u32, u32), u64> = BTreeMap::new();
     for z in &h.zones {
         from_h.insert((z.node, z.zone), z.pages);
@@ -594,7 +579,7 @@ fn stock_xen_falls_back_and_says_so() {
         }
     }
     // Node free from numainfo equals the fallback's node sums.
-    let ni = parse_numainfo(&r, r.command(6));
+    let ni = parse_numainfo(&r, r.command("numainfo"));
     for (i, (n, (_, memfree))) in ni.iter().enumerate() {
         r.check(
             u(&v["heap"]["node_free_bytes"][i]) == *memfree
@@ -602,18 +587,18 @@ fn stock_xen_falls_back_and_says_so() {
             format!("stock node {n}: numainfo {memfree}"),
         );
     }
-    let (_, nr_zones, nr_nodes, _) = parse_seed_heap(&r, r.command(2));
+    let (_, nr_zones, nr_nodes, _) = parse_seed_heap(&r, r.command("seed"));
     r.check(nr_zones == 41 && nr_nodes == 3, "stock seed");
 
     // -d: exit 8 with one plain sentence; other views printed first.
-    let c = r.command(3);
+    let c = r.command("domains");
     r.check(
         c.rc == Some(8)
             && c.output.len() == 1
             && c.output[0].contains("needs the patched hypervisor"),
         format!("{c:?}"),
     );
-    let c = r.command(4);
+    let c = r.command("physinfo-domain0");
     r.check(
         c.rc == Some(8)
             && c.text().contains("NUMA topology (XEN_SYSCTL_physinfo")
@@ -623,7 +608,7 @@ fn stock_xen_falls_back_and_says_so() {
         format!("{c:?}"),
     );
     // --prometheus alone: heap and topology, no domains, exit 0.
-    let p = prometheus(&r, r.command(5));
+    let p = prometheus(&r, r.command("prometheus"));
     r.check(
         metric(&r, &p, "xen_numa_domain_placement_supported", &[]) == 0.0
             && metric(&r, &p, "xen_numa_heap_snapshot", &[]) == 0.0

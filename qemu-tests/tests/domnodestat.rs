@@ -218,32 +218,6 @@ fn check_seed(r: &BootResult, seed: &BTreeMap<(u32, u32), u64>, domid: u32, s: &
     }
 }
 
-// Command indexes of the three-node scenario.
-const PRE: usize = 0;
-const MKDOM: usize = 1;
-const M0: usize = 2;
-const POP0: usize = 3;
-const M1: usize = 4;
-const M2: usize = 6;
-const M3: usize = 8;
-const S1: usize = 9;
-const KEY_U: usize = 10;
-const S0: usize = 11;
-const M4: usize = 13;
-const S2: usize = 14;
-const WALK1: usize = 15;
-const SEED1: usize = 16;
-const SEED_ALL: usize = 17;
-const ALL_VIEWS: usize = 18;
-const DESTROY: usize = 19;
-const GONE: usize = 20;
-const M5: usize = 21;
-const WALK2: usize = 22;
-const BAD: usize = 23;
-const CLI_NO_DOMAIN: usize = 24;
-const CLI_RESERVED: usize = 25;
-const CLI_NOT_ROOT: usize = 26;
-
 const PLACE: [u64; 3] = [3000, 5000, 7000];
 const RELEASE: u64 = 1234;
 
@@ -275,68 +249,69 @@ fn three_nodes_requested_placement_release_and_destroy() {
     let t = Topology::nodes(&[(1024, 1), (1024, 1), (1024, 1)])
         .label("domnodestat-3x1G")
         .xen_arg("dom0_nodes=1")
-        .run("dom0-testkit matrix")
-        .run("dom0-testkit mkdom 0")
-        .run("dom0-testkit matrix")
-        .run(&format!("dom0-testkit populate 1 0 {}", PLACE[0]))
-        .run("dom0-testkit matrix")
-        .run(&format!("dom0-testkit populate 1 1 {}", PLACE[1]))
-        .run("dom0-testkit matrix")
-        .run(&format!("dom0-testkit populate 1 2 {}", PLACE[2]))
-        .run("dom0-testkit matrix")
-        .run("dom0-testkit domnodestat 1 -1")
-        .run("dom0-testkit keys u")
-        .run("dom0-testkit domnodestat 0 -1")
-        .run(&format!("dom0-testkit release 1 1 {RELEASE}"))
-        .run("dom0-testkit matrix")
-        .run("dom0-testkit domnodestat 1 -1")
-        .run("dom0-testkit heapwalk-all")
-        .run("xen-numastat -d 1 --format=seed")
-        .run("xen-numastat -d all --format=seed")
-        .run("xen-numastat -p -H -d all")
-        .run("dom0-testkit destroy 1")
-        .run("sleep 1; dom0-testkit domnodestat 1 -1")
-        .run("dom0-testkit matrix")
-        .run("dom0-testkit heapwalk-all")
-        .run(&bad.join("; "))
-        .run("xen-numastat -d 77")
-        .run("xen-numastat -d 32752")
-        .run("dom0-testkit as-user 65534 xen-numastat -H");
+        .run_named("pre", "dom0-testkit matrix")
+        .run_named("mkdom", "dom0-testkit mkdom 0")
+        .run_named("m0", "dom0-testkit matrix")
+        .run_named("pop0", &format!("dom0-testkit populate 1 0 {}", PLACE[0]))
+        .run_named("m1", "dom0-testkit matrix")
+        .run_named("pop1", &format!("dom0-testkit populate 1 1 {}", PLACE[1]))
+        .run_named("m2", "dom0-testkit matrix")
+        .run_named("pop2", &format!("dom0-testkit populate 1 2 {}", PLACE[2]))
+        .run_named("m3", "dom0-testkit matrix")
+        .run_named("s1", "dom0-testkit domnodestat 1 -1")
+        .run_named("key-u", "dom0-testkit keys u")
+        .run_named("s0", "dom0-testkit domnodestat 0 -1")
+        .run_named("release", &format!("dom0-testkit release 1 1 {RELEASE}"))
+        .run_named("m4", "dom0-testkit matrix")
+        .run_named("s2", "dom0-testkit domnodestat 1 -1")
+        .run_named("walk1", "dom0-testkit heapwalk-all")
+        .run_named("seed1", "xen-numastat -d 1 --format=seed")
+        .run_named("seed-all", "xen-numastat -d all --format=seed")
+        .run_named("all-views", "xen-numastat -p -H -d all")
+        .run_named("destroy", "dom0-testkit destroy 1")
+        .run_named("gone", "sleep 1; dom0-testkit domnodestat 1 -1")
+        .run_named("m5", "dom0-testkit matrix")
+        .run_named("walk2", "dom0-testkit heapwalk-all")
+        .run_named("bad", &bad.join("; "))
+        .run_named("cli-no-domain", "xen-numastat -d 77")
+        .run_named("cli-reserved", "xen-numastat -d 32752")
+        .run_named("cli-not-root", "dom0-testkit as-user 65534 xen-numastat -H");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     r.check(
-        r.commands.len() == CLI_NOT_ROOT + 1,
+        r.commands.len() == t.commands.len(),
         "not every dom0 command ran",
     );
-    for i in 0..=WALK2 {
-        if i != GONE {
-            r.check(
-                r.command(i).ok(),
-                format!(
-                    "`{}` failed: {:?}",
-                    r.command(i).command,
-                    r.command(i).output
-                ),
-            );
-        }
+    // Every command up to walk2 succeeds, but for the stat of the domain
+    // just destroyed.
+    let upto = t
+        .command_index("walk2")
+        .unwrap_or_else(|| r.fail("no walk2"));
+    for (name, _) in t
+        .command_names
+        .iter()
+        .filter(|&(n, i)| *i <= upto && n != "gone")
+    {
+        let c = r.command(name);
+        r.check(c.ok(), format!("`{}` failed: {:?}", c.command, c.output));
     }
     r.check(
-        r.command(MKDOM).output.iter().any(|l| l == "domid=1"),
-        format!("{:?}", r.command(MKDOM).output),
+        r.command("mkdom").output.iter().any(|l| l == "domid=1"),
+        format!("{:?}", r.command("mkdom").output),
     );
 
     // Each placement takes exactly its pages from its node, nothing else.
-    let m = |i| parse_matrix(&r, r.command(i));
-    let (pre, m0, m1, m2, m3) = (m(PRE), m(M0), m(M1), m(M2), m(M3));
+    let m = |name| parse_matrix(&r, r.command(name));
+    let (pre, m0, m1, m2, m3) = (m("pre"), m("m0"), m("m1"), m("m2"), m("m3"));
     check_free_moved(&r, "populate node 0", &m0, &m1, &[(0, -(PLACE[0] as i64))]);
     check_free_moved(&r, "populate node 1", &m1, &m2, &[(1, -(PLACE[1] as i64))]);
     check_free_moved(&r, "populate node 2", &m2, &m3, &[(2, -(PLACE[2] as i64))]);
     r.check(
-        r.command(POP0).output == ["placed node=0 pages=3000"],
-        format!("{:?}", r.command(POP0).output),
+        r.command("pop0").output == ["placed node=0 pages=3000"],
+        format!("{:?}", r.command("pop0").output),
     );
 
     // getdomnodestat sees exactly the placement, and agrees with key 'u'.
-    let s1 = domstat(&r, r.command(S1));
+    let s1 = domstat(&r, r.command("s1"));
     for (node, &want) in PLACE.iter().enumerate() {
         r.check(
             s1.page_list(node as u32) == want,
@@ -356,12 +331,12 @@ fn three_nodes_requested_placement_release_and_destroy() {
         "a PV domain has its shared info page on xenpage_list",
     );
     check_sums(&r, "dom1", &s1);
-    check_against_u(&r, r.command(KEY_U), 1, &s1);
+    check_against_u(&r, r.command("key-u"), 1, &s1);
 
     // dom0, placed by dom0_nodes=1, in the same boot.
-    let s0 = domstat(&r, r.command(S0));
+    let s0 = domstat(&r, r.command("s0"));
     check_sums(&r, "dom0", &s0);
-    check_against_u(&r, r.command(KEY_U), 0, &s0);
+    check_against_u(&r, r.command("key-u"), 0, &s0);
     r.check(
         s0.pieces > 1,
         format!(
@@ -379,9 +354,9 @@ fn three_nodes_requested_placement_release_and_destroy() {
     );
 
     // Releasing pages on node 1 gives exactly those back.
-    let m4 = m(M4);
+    let m4 = m("m4");
     check_free_moved(&r, "release node 1", &m3, &m4, &[(1, RELEASE as i64)]);
-    let s2 = domstat(&r, r.command(S2));
+    let s2 = domstat(&r, r.command("s2"));
     let want = [PLACE[0], PLACE[1] - RELEASE, PLACE[2]];
     for (node, &w) in want.iter().enumerate() {
         r.check(
@@ -393,20 +368,20 @@ fn three_nodes_requested_placement_release_and_destroy() {
         );
     }
     check_sums(&r, "dom1 after release", &s2);
-    check_walk_matches(&r, r.command(WALK1), &m4);
+    check_walk_matches(&r, r.command("walk1"), &m4);
 
     // The CLI: the 2006 lines, one domain and all; all three views at once.
-    let seed1 = parse_seed_dom(&r, r.command(SEED1));
+    let seed1 = parse_seed_dom(&r, r.command("seed1"));
     r.check(seed1.len() == 3, format!("{seed1:?}"));
     check_seed(&r, &seed1, 1, &s2);
-    let seed_all = parse_seed_dom(&r, r.command(SEED_ALL));
+    let seed_all = parse_seed_dom(&r, r.command("seed-all"));
     check_seed(&r, &seed_all, 1, &s2);
     check_seed(&r, &seed_all, 0, &s0);
     r.check(
         seed_all.len() == 6,
         format!("-d all should list dom0 and dom1: {seed_all:?}"),
     );
-    let views = r.command(ALL_VIEWS).text();
+    let views = r.command("all-views").text();
     for header in [
         "XEN_SYSCTL_physinfo",
         "XEN_SYSCTL_numa_availheap",
@@ -420,20 +395,20 @@ fn three_nodes_requested_placement_release_and_destroy() {
 
     // Destroyed: -ESRCH, and every node's free memory back where it was.
     r.check(
-        r.command(DESTROY).output == ["destroyed domid=1"],
-        format!("{:?}", r.command(DESTROY).output),
+        r.command("destroy").output == ["destroyed domid=1"],
+        format!("{:?}", r.command("destroy").output),
     );
-    let gone = parse_domstat(&r, &r.command(GONE).output);
+    let gone = parse_domstat(&r, &r.command("gone").output);
     r.check(
         gone.rc == ESRCH,
         format!("destroyed domain: rc {}", gone.rc),
     );
-    let m5 = m(M5);
+    let m5 = m("m5");
     check_free_moved(&r, "create, populate, release, destroy", &pre, &m5, &[]);
-    check_walk_matches(&r, r.command(WALK2), &m5);
+    check_walk_matches(&r, r.command("walk2"), &m5);
 
     // Rejected input, each followed by a valid call that succeeds.
-    let lines = &r.command(BAD).output;
+    let lines = &r.command("bad").output;
     let heads: Vec<&String> = lines.iter().filter(|l| l.starts_with("rc=")).collect();
     r.check(
         heads.len() == 2 * BAD_CALLS.len(),
@@ -459,14 +434,14 @@ fn three_nodes_requested_placement_release_and_destroy() {
 
     // CLI errors: unknown domain (7), reserved id rejected before any
     // hypercall (2), not root (3). Each one line saying what to do.
-    let c = r.command(CLI_NO_DOMAIN);
+    let c = r.command("cli-no-domain");
     r.check(
         c.rc == Some(7) && c.output.len() == 1 && c.output[0].contains("-d all"),
         format!("{c:?}"),
     );
-    let c = r.command(CLI_RESERVED);
+    let c = r.command("cli-reserved");
     r.check(c.rc == Some(2) && c.output.len() == 1, format!("{c:?}"));
-    let c = r.command(CLI_NOT_ROOT);
+    let c = r.command("cli-not-root");
     r.check(
         c.output.last().map(String::as_str) == Some("as-user rc=3"),
         format!("{c:?}"),
@@ -479,33 +454,33 @@ fn two_nodes_dom0_nodes_every_domain_matches_key_u() {
     let t = Topology::nodes(&[(1024, 1), (1024, 1)])
         .label("domnodestat-2x1G-dom0_nodes")
         .xen_arg("dom0_nodes=1")
-        .run("dom0-testkit mkdom 2000 1000")
-        .run("dom0-testkit domnodestat 0 -1")
-        .run("dom0-testkit domnodestat 1 -1")
-        .run("dom0-testkit keys u")
-        .run("dom0-testkit domnodestat 0 -1")
-        .run("dom0-testkit domnodestat 1 0")
-        .run("dom0-testkit domnodestat free -1")
-        .run("dom0-testkit matrix");
+        .run_named("mkdom", "dom0-testkit mkdom 2000 1000")
+        .run_named("s0", "dom0-testkit domnodestat 0 -1")
+        .run_named("s1", "dom0-testkit domnodestat 1 -1")
+        .run_named("key-u", "dom0-testkit keys u")
+        .run_named("s0-again", "dom0-testkit domnodestat 0 -1")
+        .run_named("s1-node0", "dom0-testkit domnodestat 1 0")
+        .run_named("free", "dom0-testkit domnodestat free -1")
+        .run_named("matrix", "dom0-testkit matrix");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     r.expect_all_ok();
-    let (s0, s1) = (domstat(&r, r.command(1)), domstat(&r, r.command(2)));
+    let (s0, s1) = (domstat(&r, r.command("s0")), domstat(&r, r.command("s1")));
     check_sums(&r, "dom0", &s0);
     check_sums(&r, "dom1", &s1);
-    check_against_u(&r, r.command(3), 0, &s0);
-    check_against_u(&r, r.command(3), 1, &s1);
+    check_against_u(&r, r.command("key-u"), 0, &s0);
+    check_against_u(&r, r.command("key-u"), 1, &s1);
     r.check(
         (s1.page_list(0), s1.page_list(1)) == (2000, 1000),
         format!("dom1 {s1:?}"),
     );
     // dom0 did not change around key 'u'.
-    let again = domstat(&r, r.command(4));
+    let again = domstat(&r, r.command("s0-again"));
     r.check(
         again.nodes == s0.nodes,
         format!("dom0 changed: {s0:?} then {again:?}"),
     );
     // The seed's single-node form: one node's counts, in the total.
-    let one = domstat(&r, r.command(5));
+    let one = domstat(&r, r.command("s1-node0"));
     r.check(
         one.total == s1.nodes[&0] && one.total.0 == 2000,
         format!(
@@ -514,8 +489,8 @@ fn two_nodes_dom0_nodes_every_domain_matches_key_u() {
         ),
     );
     // domain = free: each node's free pages, as availheap says.
-    let free = domstat(&r, r.command(6));
-    let m = parse_matrix(&r, r.command(7));
+    let free = domstat(&r, r.command("free"));
+    let m = parse_matrix(&r, r.command("matrix"));
     for n in m.nodes() {
         r.check(
             free.page_list(n) == m.node_total(n),
@@ -534,13 +509,16 @@ fn one_gib_domain_is_walked_in_pieces_and_matches_key_u() {
     let half_gib = 1u64 << 17; // pages: 2 x 512 MiB = 1 GiB
     let t = Topology::nodes(&[(2048, 1), (2048, 1)])
         .label("domnodestat-1GiB-domain")
-        .run(&format!("dom0-testkit mkdom {half_gib} {half_gib}"))
-        .run("dom0-testkit domnodestat 1 -1")
-        .run("dom0-testkit keys u")
-        .run("xen-numastat -d 1");
+        .run_named(
+            "mkdom",
+            &format!("dom0-testkit mkdom {half_gib} {half_gib}"),
+        )
+        .run_named("s1", "dom0-testkit domnodestat 1 -1")
+        .run_named("key-u", "dom0-testkit keys u")
+        .run_named("cli", "xen-numastat -d 1");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     r.expect_all_ok();
-    let s = domstat(&r, r.command(1));
+    let s = domstat(&r, r.command("s1"));
     r.check(
         s.tot_pages == 2 * half_gib,
         format!("tot_pages {}", s.tot_pages),
@@ -556,5 +534,5 @@ fn one_gib_domain_is_walked_in_pieces_and_matches_key_u() {
     );
     println!("1 GiB domain: {} pieces, {} restarts", s.pieces, s.restarts);
     check_sums(&r, "1 GiB dom1", &s);
-    check_against_u(&r, r.command(2), 1, &s);
+    check_against_u(&r, r.command("key-u"), 1, &s);
 }

@@ -6,10 +6,11 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Op, Result};
+use crate::rows::node_rows;
 use core::fmt;
 use xen_numastat_abi::{
     DomId, XenNumaNodePages, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
-    XEN_NUMA_DOMAIN_FREE, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+    XEN_NUMA_DOMAIN_FREE, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
 /// What getdomnodestat counts.
@@ -87,14 +88,6 @@ fn protocol(what: String) -> Error {
     }
 }
 
-fn add(a: XenNumaNodePages, b: &XenNumaNodePages) -> XenNumaNodePages {
-    XenNumaNodePages {
-        page_list: a.page_list.saturating_add(b.page_list),
-        extra_page_list: a.extra_page_list.saturating_add(b.extra_page_list),
-        xenpage_list: a.xenpage_list.saturating_add(b.xenpage_list),
-    }
-}
-
 impl DomNodeStat {
     /// Parses the OUT fields of a successful call made with `domain` and
     /// `node` (`None`: `XEN_NUMA_ANY`), and the first `out.nr_nodes` entries
@@ -132,38 +125,20 @@ impl DomNodeStat {
         if raw.is_empty() {
             return Err(protocol("no node entries".into()));
         }
-        if node.is_some() && raw.len() != 1 {
-            return Err(protocol(format!(
-                "{} node entries for one requested node",
-                raw.len()
-            )));
-        }
-        let mut rows = Vec::with_capacity(raw.len());
-        let mut sum = XenNumaNodePages::default();
-        for (i, p) in raw.iter().enumerate() {
-            let id = match node {
-                Some(n) => n,
-                None => u32::try_from(i).map_err(|_| protocol(format!("{} entries", raw.len())))?,
-            };
-            let fields = [p.page_list, p.extra_page_list, p.xenpage_list];
-            let offline = fields
-                .iter()
-                .filter(|&&f| f == XEN_NUMA_NODE_OFFLINE)
-                .count();
-            let pages = match offline {
-                0 => Some(*p),
-                3 => None,
-                _ => {
-                    return Err(protocol(format!(
-                        "the entry of node {id} mixes XEN_NUMA_NODE_OFFLINE and counts"
-                    )))
-                }
-            };
-            if let Some(p) = &pages {
-                sum = add(sum, p);
-            }
-            rows.push(NodePagesRow { node: id, pages });
-        }
+        let fields = |p: &&XenNumaNodePages| [p.page_list, p.extra_page_list, p.xenpage_list];
+        let rows: Vec<NodePagesRow> =
+            node_rows(node, raw.iter(), fields, ("entry", "node entries"))
+                .map_err(protocol)?
+                .into_iter()
+                .map(|(id, pages)| NodePagesRow {
+                    node: id,
+                    pages: pages.copied(),
+                })
+                .collect();
+        let sum = rows.iter().filter_map(|r| r.pages.as_ref()).fold(
+            XenNumaNodePages::default(),
+            XenNumaNodePages::saturating_add,
+        );
         if rows.iter().all(|r| r.pages.is_none()) {
             return Err(protocol("every node entry is offline".into()));
         }
@@ -194,11 +169,9 @@ impl DomNodeStat {
 mod tests {
     use super::*;
 
-    const OFF: XenNumaNodePages = XenNumaNodePages {
-        page_list: XEN_NUMA_NODE_OFFLINE,
-        extra_page_list: XEN_NUMA_NODE_OFFLINE,
-        xenpage_list: XEN_NUMA_NODE_OFFLINE,
-    };
+    use xen_numastat_abi::XEN_NUMA_NODE_OFFLINE;
+
+    const OFF: XenNumaNodePages = XenNumaNodePages::OFFLINE;
 
     fn np(page_list: u64, extra_page_list: u64, xenpage_list: u64) -> XenNumaNodePages {
         XenNumaNodePages {

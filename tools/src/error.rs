@@ -10,11 +10,8 @@
 use core::fmt;
 use xen_numastat_abi::{
     XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP, XEN_DOMCTL_CREATEDOMAIN,
-    XEN_DOMCTL_DESTROYDOMAIN, XEN_DOMCTL_GETDOMAININFO, XEN_DOMCTL_GETNODEAFFINITY,
-    XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_MAX_MEM, XEN_SYSCTL_AVAILHEAP, XEN_SYSCTL_CPUTOPOINFO,
-    XEN_SYSCTL_DEBUG_KEYS, XEN_SYSCTL_GETDOMAININFOLIST, XEN_SYSCTL_INTERFACE_VERSION,
-    XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
-    XEN_SYSCTL_NUMA_HEAPWALK, XEN_SYSCTL_PHYSINFO, XEN_SYSCTL_READCONSOLE,
+    XEN_DOMCTL_INTERFACE_VERSION, XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_NUMA_AVAILHEAP,
+    XEN_SYSCTL_NUMA_GETDOMNODESTAT, XEN_SYSCTL_NUMA_HEAPWALK,
 };
 
 /// `Result` with this crate's [`Error`].
@@ -83,33 +80,16 @@ impl fmt::Display for Errno {
     }
 }
 
-/// The name Xen's public/sysctl.h gives a sysctl command.
+/// The name Xen's public/sysctl.h gives a sysctl command (each payload's
+/// `SysctlPayload::NAME` in abi).
 pub fn sysctl_name(cmd: u32) -> &'static str {
-    match cmd {
-        XEN_SYSCTL_READCONSOLE => "XEN_SYSCTL_readconsole",
-        XEN_SYSCTL_PHYSINFO => "XEN_SYSCTL_physinfo",
-        XEN_SYSCTL_GETDOMAININFOLIST => "XEN_SYSCTL_getdomaininfolist",
-        XEN_SYSCTL_DEBUG_KEYS => "XEN_SYSCTL_debug_keys",
-        XEN_SYSCTL_AVAILHEAP => "XEN_SYSCTL_availheap",
-        XEN_SYSCTL_CPUTOPOINFO => "XEN_SYSCTL_cputopoinfo",
-        XEN_SYSCTL_NUMAINFO => "XEN_SYSCTL_numainfo",
-        XEN_SYSCTL_NUMA_AVAILHEAP => "XEN_SYSCTL_numa_availheap",
-        XEN_SYSCTL_NUMA_HEAPWALK => "XEN_SYSCTL_numa_heapwalk",
-        XEN_SYSCTL_NUMA_GETDOMNODESTAT => "XEN_SYSCTL_numa_getdomnodestat",
-        _ => "an unknown sysctl",
-    }
+    xen_numastat_abi::sysctl_name(cmd).unwrap_or("an unknown sysctl")
 }
 
-/// The name Xen's public/domctl.h gives a domctl command.
+/// The name Xen's public/domctl.h gives a domctl command (each payload's
+/// `DomctlPayload::NAME` in abi).
 pub fn domctl_name(cmd: u32) -> &'static str {
-    match cmd {
-        XEN_DOMCTL_CREATEDOMAIN => "XEN_DOMCTL_createdomain",
-        XEN_DOMCTL_DESTROYDOMAIN => "XEN_DOMCTL_destroydomain",
-        XEN_DOMCTL_GETDOMAININFO => "XEN_DOMCTL_getdomaininfo",
-        XEN_DOMCTL_MAX_MEM => "XEN_DOMCTL_max_mem",
-        XEN_DOMCTL_GETNODEAFFINITY => "XEN_DOMCTL_getnodeaffinity",
-        _ => "an unknown domctl",
-    }
+    xen_numastat_abi::domctl_name(cmd).unwrap_or("an unknown domctl")
 }
 
 /// The name Xen's public/memory.h gives a memory_op command.
@@ -362,6 +342,7 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xen_numastat_abi::{XEN_DOMCTL_GETDOMAININFO, XEN_SYSCTL_PHYSINFO};
 
     #[test]
     fn sysctl_errnos_are_mapped_by_meaning() {

@@ -7,7 +7,8 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Op, Result};
-use xen_numastat_abi::{NR_ZONES, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_NUMA_AVAILHEAP};
+use crate::rows::node_rows;
+use xen_numastat_abi::{NR_ZONES, XEN_SYSCTL_NUMA_AVAILHEAP};
 
 /// One row of the matrix: a node id and its free pages per column, or
 /// `None` for an offline node id.
@@ -58,31 +59,14 @@ impl HeapCounts {
                 raw.len()
             )));
         }
-        let nr_rows = raw.len() / cols;
-        if node.is_some() && nr_rows != 1 {
-            return Err(protocol(format!("{nr_rows} rows for one requested node")));
-        }
-        let mut rows = Vec::with_capacity(nr_rows);
-        for (r, chunk) in raw.chunks_exact(cols).enumerate() {
-            let id = match node {
-                Some(n) => n,
-                None => u32::try_from(r).map_err(|_| protocol(format!("{nr_rows} rows")))?,
-            };
-            let offline = chunk
-                .iter()
-                .filter(|&&c| c == XEN_NUMA_NODE_OFFLINE)
-                .count();
-            let pages = if offline == cols {
-                None
-            } else if offline == 0 {
-                Some(chunk.to_vec())
-            } else {
-                return Err(protocol(format!(
-                    "the row of node {id} mixes XEN_NUMA_NODE_OFFLINE and counts"
-                )));
-            };
-            rows.push(HeapRow { node: id, pages });
-        }
+        let rows = node_rows(node, raw.chunks_exact(cols), |c| *c, ("row", "rows"))
+            .map_err(protocol)?
+            .into_iter()
+            .map(|(id, pages)| HeapRow {
+                node: id,
+                pages: pages.map(<[u64]>::to_vec),
+            })
+            .collect();
         Ok(Self { zones, rows })
     }
 
@@ -142,6 +126,7 @@ impl HeapCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xen_numastat_abi::XEN_NUMA_NODE_OFFLINE;
 
     const OFF: u64 = XEN_NUMA_NODE_OFFLINE;
 

@@ -3,8 +3,9 @@
 //! need, the way Xen's own libxencall reaches the hypervisor from a Linux
 //! dom0: upstream sysctls (`physinfo`, `numainfo`, `debug_keys`,
 //! `readconsole`, `getdomaininfolist`), our `numa_availheap`,
-//! `numa_heapwalk` and `numa_getdomnodestat`, and the domctls and
-//! `memory_op` calls the tests use to build domains with known placement.
+//! `numa_heapwalk` and `numa_getdomnodestat`, the domctls that read a
+//! domain, and the generic domctl and `memory_op` calls on which the test
+//! kit builds domains with known placement (qemu-tests/src/domain_build.rs).
 //!
 //! Layers, bottom up:
 //! - [`privcmd`]: the Linux privcmd driver (`/dev/xen/privcmd`,
@@ -13,8 +14,10 @@
 //!   with `unsafe` code.
 //! - [`error`]: [`Error`], every failure typed at the point it happens, with
 //!   a sentence saying what to do about it.
+//! - `rows`: the rule of node-indexed answers, shared by the two below.
 //! - [`heap`]: the availheap counts matrix, parsed and checked (pure code).
 //! - [`domain`]: the getdomnodestat answer, parsed and checked (pure code).
+//! - [`console`]: what is read out of Xen's console text (the DMA width).
 //! - [`xen`]: [`Xen`], one safe method per call.
 //! - [`term`]: the terminal's width (one ioctl, the other `unsafe` spot).
 #![deny(unsafe_code)]
@@ -23,17 +26,25 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod heap;
+// unsafe: mmap/munmap of hypercall buffers, copies in and out of them, the
+// hypercall ioctl, and the `SysctlArgs`/`DomctlArgs` promises. Invariant:
+// Xen writes only into `HypercallBuf`s, no Rust reference points into one,
+// and every guest handle of a call lies in a buffer lent to it (privcmd.rs).
 #[allow(unsafe_code)]
 pub mod privcmd;
+mod rows;
+// unsafe: one TIOCGWINSZ ioctl into a live `libc::winsize` (term.rs).
 #[allow(unsafe_code)]
 pub mod term;
 pub mod xen;
 
+pub use console::DmaWidth;
 pub use domain::{DomNodeStat, DomainSel, NodePagesRow};
 pub use error::{Errno, Error, Op, Result};
 pub use heap::{HeapCounts, HeapRow};
 pub use privcmd::{HypercallBuf, Privcmd};
-pub use xen::{cpus_by_node, Availheap, ConsoleRead, DmaWidth, NumaInfo, Xen};
+pub use xen::{cpus_by_node, Availheap, ConsoleRead, NumaInfo, Xen};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! `xen-numastat`: free memory of a Xen host by NUMA node and allocator
 //! zone, for dom0. Flags follow the 2006 tool (`-H`, `-p`, seed output);
-//! see `xen-numastat --help` and [`cli::USAGE`].
+//! see `xen-numastat --help` and [`cli::usage::USAGE`].
 #![forbid(unsafe_code)]
 
 mod cli;

@@ -16,30 +16,26 @@
 //! payload ([`SysctlArgs`]) against the buffers lent to the call.
 
 use crate::error::{Errno, Error, Result};
-use core::mem::{offset_of, size_of, size_of_val};
+use core::mem::{offset_of, size_of};
 use core::ptr::{self, NonNull};
-use std::ffi::CStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::fs::OpenOptions;
+use std::os::fd::{AsRawFd, OwnedFd};
 use xen_numastat_abi::{
-    DomId, DomctlPayload, SysctlPayload, XenArchDomainconfig, XenDomctl, XenDomctlCreatedomain,
-    XenDomctlDestroydomain, XenDomctlGetdomaininfo, XenDomctlMaxMem, XenDomctlNodeaffinity,
-    XenMemoryReservation, XenNumaNodePages, XenSysctl, XenSysctlAvailheap, XenSysctlCputopo,
-    XenSysctlCputopoinfo, XenSysctlDebugKeys, XenSysctlGetdomaininfolist, XenSysctlMeminfo,
-    XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo,
-    XenSysctlPhysinfo, XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP,
-    HYPERVISOR_SYSCTL, XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_PAYLOAD_SIZE,
-    XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_PAYLOAD_SIZE,
+    DomId, DomctlPayload, SysctlPayload, XenDomctl, XenDomctlCreatedomain, XenDomctlDestroydomain,
+    XenDomctlGetdomaininfo, XenDomctlMaxMem, XenDomctlNodeaffinity, XenMemoryReservation,
+    XenNumaNodePages, XenSysctl, XenSysctlAvailheap, XenSysctlCputopo, XenSysctlCputopoinfo,
+    XenSysctlDebugKeys, XenSysctlGetdomaininfolist, XenSysctlMeminfo, XenSysctlNumaAvailheap,
+    XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo,
+    XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP, HYPERVISOR_SYSCTL, PAGE_SIZE,
+    XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_PAYLOAD_SIZE, XEN_SYSCTL_INTERFACE_VERSION,
+    XEN_SYSCTL_PAYLOAD_SIZE,
 };
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// The privcmd device: hypercalls.
 pub const PRIVCMD_PATH: &str = "/dev/xen/privcmd";
 /// The hypercall buffer device (Linux 4.18 and later).
 pub const HYPERCALL_PATH: &str = "/dev/xen/hypercall";
-/// x86 page size: the unit of hypercall buffers.
-pub const PAGE_SIZE: usize = 4096;
-
-const PRIVCMD_CPATH: &CStr = c"/dev/xen/privcmd";
-const HYPERCALL_CPATH: &CStr = c"/dev/xen/hypercall";
 
 /// `struct privcmd_hypercall` (Linux include/uapi/xen/privcmd.h):
 /// `{ __u64 op; __u64 arg[5]; }`.
@@ -58,84 +54,6 @@ const _: () = assert!(size_of::<PrivcmdHypercall>() == 48);
 /// (Linux include/uapi/xen/privcmd.h). Returns the hypercall's return value;
 /// a negative Xen errno comes back as -1 with `errno` set.
 pub const IOCTL_PRIVCMD_HYPERCALL: libc::Ioctl = 0x0030_5000;
-
-/// A type whose values can be copied to and from raw bytes.
-///
-/// # Safety
-///
-/// Implementors must be integers or `#[repr(C)]` structs of integers with no
-/// padding bytes (so every byte of a value is initialised) and no invalid
-/// bit patterns (so any bytes Xen writes form a valid value).
-pub unsafe trait Pod: Copy + 'static {}
-
-// SAFETY: primitive integers: no padding, every bit pattern is valid.
-unsafe impl Pod for u8 {}
-// SAFETY: as above.
-unsafe impl Pod for u32 {}
-// SAFETY: as above.
-unsafe impl Pod for i32 {}
-// SAFETY: as above.
-unsafe impl Pod for u64 {}
-// SAFETY: repr(C) { u32, u32, [u64; 16] }: 136 bytes = the sum of its
-// fields (asserted in abi), so no padding; integer fields only.
-unsafe impl Pod for XenSysctl {}
-// SAFETY: repr(C) { u64, u64 }: 16 bytes, integers only, no padding.
-unsafe impl Pod for XenSysctlMeminfo {}
-// SAFETY: repr(C): ten u32 (40 bytes), five u64 at 8-aligned offset 40,
-// [u32; 8]: 112 bytes = sum of fields (asserted in abi); integers only.
-unsafe impl Pod for XenSysctlPhysinfo {}
-// SAFETY: repr(C) { u32, u32 (explicit pad), u64, u64 }: 24 bytes, no
-// implicit padding; integers only.
-unsafe impl Pod for XenSysctlNumainfo {}
-// SAFETY: repr(C) { u64, u32, u32 (explicit pad) }: 16 bytes; integers only.
-unsafe impl Pod for XenSysctlDebugKeys {}
-// SAFETY: repr(C) { u8 x4, u32, u64, u32, u32 (explicit pad) }: 24 bytes,
-// no implicit padding; integers only.
-unsafe impl Pod for XenSysctlReadconsole {}
-// SAFETY: repr(C) { u32, u32, i32, u32 (explicit pad), u64 }: 24 bytes
-// (asserted in abi), no implicit padding; integers only.
-unsafe impl Pod for XenSysctlAvailheap {}
-// SAFETY: repr(C) { u32, u32, u32 }: 12 bytes, no padding; integers only.
-unsafe impl Pod for XenSysctlCputopo {}
-// SAFETY: repr(C) { u32, u32 (explicit pad), u64 }: 16 bytes (asserted in
-// abi); integers only.
-unsafe impl Pod for XenSysctlCputopoinfo {}
-// SAFETY: repr(C) { i32, i32, u32, u32, u64, u64, u32, u32 }: 40 bytes
-// (asserted in abi), no implicit padding; integers only.
-unsafe impl Pod for XenSysctlNumaAvailheap {}
-// SAFETY: repr(C) { u32, u32, u64, u64, u64 }: 32 bytes (asserted in abi),
-// no implicit padding; integers only.
-unsafe impl Pod for XenSysctlNumaHeapwalk {}
-// SAFETY: repr(C) { u64, u64, u64 }: 24 bytes; integers only.
-unsafe impl Pod for XenNumaNodePages {}
-// SAFETY: repr(C) { u32, i32, u64, u32, u32, 3 x u64, 3 x u64, u32, u32,
-// { u32, u32, u64, u64 } }: 104 bytes = sum of fields (asserted in abi);
-// integers only.
-unsafe impl Pod for XenSysctlNumaGetdomnodestat {}
-// SAFETY: repr(C) { u16, u16 (explicit pad), u32, u64, u32, u32 (explicit
-// pad) }: 24 bytes (asserted in abi); integers only.
-unsafe impl Pod for XenSysctlGetdomaininfolist {}
-// SAFETY: repr(C) { u32, u32, u16, [u16; 3], [u64; 16] }: 144 bytes =
-// sum of fields (asserted in abi); integers only.
-unsafe impl Pod for XenDomctl {}
-// SAFETY: repr(C) { u32, u32 }: 8 bytes; integers only.
-unsafe impl Pod for XenArchDomainconfig {}
-// SAFETY: repr(C) { u32, [u8; 16], 8 x u32/i32, { u32, u32 } }: 64 bytes =
-// sum of fields (asserted in abi); integers only.
-unsafe impl Pod for XenDomctlCreatedomain {}
-// SAFETY: repr(C) { u16, u16, u32, 7 x u64, 3 x u32, [u8; 16], u32, u8,
-// [u8; 7], { u32, u32 } }: 112 bytes = sum of fields (asserted in abi);
-// integers only.
-unsafe impl Pod for XenDomctlGetdomaininfo {}
-// SAFETY: repr(C) { u64 }; an integer.
-unsafe impl Pod for XenDomctlMaxMem {}
-// SAFETY: repr(C) {}: no bytes at all.
-unsafe impl Pod for XenDomctlDestroydomain {}
-// SAFETY: repr(C) { { u64, u32, u32 (explicit pad) } }: 16 bytes; integers.
-unsafe impl Pod for XenDomctlNodeaffinity {}
-// SAFETY: repr(C) { u64, u64, u32, u32, u16, [u16; 3] (explicit pad) }:
-// 32 bytes (asserted in abi); integers only.
-unsafe impl Pod for XenMemoryReservation {}
 
 /// A range of guest memory Xen may access for a call: `len` bytes at the
 /// guest handle `addr` (0: a NULL handle, not accessed).
@@ -161,7 +79,7 @@ impl GuestRange {
 /// reads or writes for this payload, as the op is defined in
 /// public/sysctl.h, at least as large as Xen's access. Soundness of
 /// [`Privcmd::sysctl`] rests on it.
-pub unsafe trait SysctlArgs: SysctlPayload + Pod {
+pub unsafe trait SysctlArgs: SysctlPayload {
     /// The ranges behind the payload's guest handles (unused slots: NULL).
     fn guest_ranges(&self) -> [GuestRange; 2];
 }
@@ -267,7 +185,7 @@ unsafe impl SysctlArgs for XenSysctlGetdomaininfolist {
 /// As for [`SysctlArgs`]: [`DomctlArgs::guest_ranges`] must name every
 /// guest memory range Xen reads or writes for this payload
 /// (public/domctl.h), at least as large as Xen's access.
-pub unsafe trait DomctlArgs: DomctlPayload + Pod {
+pub unsafe trait DomctlArgs: DomctlPayload {
     /// The ranges behind the payload's guest handles (unused slots: NULL).
     fn guest_ranges(&self) -> [GuestRange; 2] {
         [GuestRange::NONE; 2]
@@ -335,46 +253,43 @@ impl HypercallBuf {
     }
 
     /// Copies `values` into the buffer at byte `offset`.
-    pub fn write<T: Pod>(&mut self, offset: usize, values: &[T]) -> Result<()> {
-        let bytes = size_of_val(values);
-        self.check(offset, bytes)?;
-        // SAFETY: `offset + bytes <= self.len` (checked), so the destination
-        // is inside the live mapping; `values` is `bytes` initialised bytes
-        // (T: Pod has no padding); Rust memory and the mapping are disjoint.
+    pub fn write<T: IntoBytes + Immutable>(&mut self, offset: usize, values: &[T]) -> Result<()> {
+        let src = values.as_bytes();
+        self.check(offset, src.len())?;
+        // SAFETY: `offset + src.len() <= self.len` (checked), so the
+        // destination is inside the live mapping; `src` is initialised
+        // bytes (IntoBytes: no padding); Rust memory and the mapping are
+        // disjoint.
         unsafe {
-            ptr::copy_nonoverlapping(
-                values.as_ptr().cast::<u8>(),
-                self.ptr.as_ptr().add(offset),
-                bytes,
-            );
+            ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.as_ptr().add(offset), src.len());
         }
         Ok(())
     }
 
     /// Copies `count` values of type `T` out of the buffer at byte `offset`.
-    pub fn read<T: Pod>(&self, offset: usize, count: usize) -> Result<Vec<T>> {
-        let bytes = count
+    pub fn read<T: FromBytes + IntoBytes + Copy>(
+        &self,
+        offset: usize,
+        count: usize,
+    ) -> Result<Vec<T>> {
+        count
             .checked_mul(size_of::<T>())
-            .ok_or_else(|| Error::Internal(format!("reading {count} values overflows")))?;
-        self.check(offset, bytes)?;
-        let mut values = Vec::<T>::with_capacity(count);
-        // SAFETY: the source is inside the live mapping (checked); the
-        // destination has capacity for `count` values = `bytes` bytes; any
-        // bytes form valid values (T: Pod), so all `count` are initialised
-        // before set_len.
+            .ok_or_else(|| Error::Internal(format!("reading {count} values overflows")))
+            .and_then(|bytes| self.check(offset, bytes))?;
+        let mut values = vec![T::new_zeroed(); count];
+        let dst = values.as_mut_bytes();
+        // SAFETY: the source, `dst.len()` = `count * size_of::<T>()` bytes
+        // at `offset`, is inside the live mapping (checked); `dst` is a
+        // distinct Rust allocation of that size, and any bytes written
+        // into it form valid values (FromBytes).
         unsafe {
-            ptr::copy_nonoverlapping(
-                self.ptr.as_ptr().add(offset),
-                values.as_mut_ptr().cast::<u8>(),
-                bytes,
-            );
-            values.set_len(count);
+            ptr::copy_nonoverlapping(self.ptr.as_ptr().add(offset), dst.as_mut_ptr(), dst.len());
         }
         Ok(values)
     }
 
     /// Copies one value of type `T` out of the buffer at byte `offset`.
-    pub fn read_one<T: Pod>(&self, offset: usize) -> Result<T> {
+    pub fn read_one<T: FromBytes + IntoBytes + Copy>(&self, offset: usize) -> Result<T> {
         self.read::<T>(offset, 1)?
             .pop()
             .ok_or_else(|| Error::Internal("read of one value returned none".into()))
@@ -400,28 +315,28 @@ pub struct Privcmd {
     hypercall: OwnedFd,
 }
 
-fn open_device(path: &'static str, cpath: &CStr) -> Result<OwnedFd> {
-    // SAFETY: `cpath` is a NUL-terminated string; open has no other
-    // preconditions.
-    let fd = unsafe { libc::open(cpath.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-    if fd < 0 {
-        let errno = Errno::last();
-        return Err(match errno.get() {
-            libc::ENOENT | libc::ENODEV | libc::ENXIO => Error::NoDevice { path, errno },
-            libc::EACCES | libc::EPERM => Error::PermissionDenied { path, errno },
-            _ => Error::Open { path, errno },
-        });
+/// Opens `path` read-write. std opens with `O_CLOEXEC`, as libxencall
+/// does, so a child the tools start does not inherit the devices.
+fn open_device(path: &'static str) -> Result<OwnedFd> {
+    match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => Ok(OwnedFd::from(file)),
+        Err(e) => {
+            let errno = Errno::new(e.raw_os_error().unwrap_or(0));
+            Err(match errno.get() {
+                libc::ENOENT | libc::ENODEV | libc::ENXIO => Error::NoDevice { path, errno },
+                libc::EACCES | libc::EPERM => Error::PermissionDenied { path, errno },
+                _ => Error::Open { path, errno },
+            })
+        }
     }
-    // SAFETY: `fd` was just returned by open and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 impl Privcmd {
     /// Opens `/dev/xen/privcmd` and `/dev/xen/hypercall` (`O_RDWR |
     /// O_CLOEXEC`, as libxencall does).
     pub fn open() -> Result<Self> {
-        let privcmd = open_device(PRIVCMD_PATH, PRIVCMD_CPATH)?;
-        let hypercall = open_device(HYPERCALL_PATH, HYPERCALL_CPATH)?;
+        let privcmd = open_device(PRIVCMD_PATH)?;
+        let hypercall = open_device(HYPERCALL_PATH)?;
         Ok(Self { privcmd, hypercall })
     }
 
@@ -677,8 +592,8 @@ mod tests {
     /// ENOTTY) and whose buffers are shared mappings of /dev/zero.
     fn stand_in() -> Privcmd {
         Privcmd {
-            privcmd: open_device("/dev/null", c"/dev/null").unwrap(),
-            hypercall: open_device("/dev/zero", c"/dev/zero").unwrap(),
+            privcmd: open_device("/dev/null").unwrap(),
+            hypercall: open_device("/dev/zero").unwrap(),
         }
     }
 

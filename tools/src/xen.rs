@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! Safe wrappers, one method per call (sysctl, domctl, memory_op). Buffers
+//! Safe wrappers, one method per read call (sysctls, the domctls that read
+//! a domain; domain building is the test kit's, qemu-tests/src/
+//! domain_build.rs, on [`Xen::domctl`] and [`Privcmd::memory_op`]). Buffers
 //! a call points to are hypercall buffers sized here; the answers come back
 //! as plain structs.
 #![forbid(unsafe_code)]
 
+use crate::console::DmaWidth;
 use crate::domain::{DomNodeStat, DomainSel};
 use crate::error::{Error, Op, Result};
 use crate::heap::HeapCounts;
 use crate::privcmd::{DomctlArgs, HypercallBuf, Privcmd, SysctlArgs};
 use core::mem::size_of;
 use xen_numastat_abi::{
-    DomId, XenDomctlCreatedomain, XenDomctlDestroydomain, XenDomctlGetdomaininfo, XenDomctlMaxMem,
-    XenDomctlNodeaffinity, XenMemoryReservation, XenNumaNodePages, XenSysctlAvailheap,
+    DomId, XenDomctlGetdomaininfo, XenDomctlNodeaffinity, XenNumaNodePages, XenSysctlAvailheap,
     XenSysctlCputopo, XenSysctlCputopoinfo, XenSysctlDebugKeys, XenSysctlGetdomaininfolist,
     XenSysctlMeminfo, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk,
     XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole, XenctlBitmap, DOMID_FIRST_RESERVED,
-    MAX_NUMNODES, NR_ZONES, PAGE_SHIFT, XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP,
-    XEN_DOMCTL_DESTROYDOMAIN, XEN_DOMCTL_GETDOMAININFO, XEN_INVALID_MEM_SZ, XEN_INVALID_NODE_ID,
-    XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_CPUTOPOINFO, XEN_SYSCTL_GETDOMAININFOLIST,
-    XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+    MAX_NUMNODES, NR_ZONES, PAGE_SHIFT, XEN_DOMCTL_GETDOMAININFO, XEN_INVALID_MEM_SZ,
+    XEN_INVALID_NODE_ID, XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_CPUTOPOINFO,
+    XEN_SYSCTL_GETDOMAININFOLIST, XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP,
+    XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
 /// Bytes asked of the console ring per `readconsole` call.
@@ -44,14 +46,6 @@ const AVAILHEAP_MAX_COUNTS: u32 = 1 << 20;
 /// Domains asked for per `getdomaininfolist` call (112 bytes each: two
 /// pages of buffer).
 const DOMAININFO_BATCH: u32 = 64;
-
-/// Extents per `memory_op` reservation call (a 32 KiB extent list). Xen
-/// preempts long calls itself; chunks keep the buffer small.
-pub const MEMORY_OP_CHUNK: usize = 4096;
-
-/// destroydomain calls [`Xen::destroy_domain`] makes at most while Xen says
-/// "again".
-const DESTROY_MAX_CALLS: u32 = 1000;
 
 /// Whether a numainfo entry is an offline node id: sysctl.c stores
 /// `XEN_INVALID_MEM_SZ` (`~0U`) in the u64 `memsize`, i.e. `0xffffffff`;
@@ -104,60 +98,6 @@ pub fn cpus_by_node(cputopo: &[XenSysctlCputopo]) -> std::collections::BTreeMap<
         }
     }
     map
-}
-
-/// Where the buddy allocator's DMA zone ends, as Xen decided at boot
-/// (`dma_bitsize`, xen/common/page_alloc.c): no sysctl reports it, only the
-/// boot line `Domain heap initialised DMA width N bits` in the console ring.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DmaWidth {
-    /// Xen printed `DMA width N bits`: zones below `N - PAGE_SHIFT + 1`
-    /// (machine addresses below `2^N`) form the DMA heap.
-    Bits(u32),
-    /// Xen printed `Domain heap initialised` without a width: no DMA zone
-    /// (one online node and no `dma_bits=`).
-    None,
-    /// The line is no longer in the console ring (it wrapped, or a reader
-    /// cleared it).
-    Unknown,
-}
-
-impl DmaWidth {
-    /// Finds Xen's boot line in console text.
-    pub fn from_console(text: &str) -> Self {
-        const LINE: &str = "Domain heap initialised";
-        let Some(at) = text.find(LINE) else {
-            return Self::Unknown;
-        };
-        let rest = text[at + LINE.len()..].lines().next().unwrap_or("");
-        let bits = rest
-            .trim()
-            .strip_prefix("DMA width ")
-            .and_then(|r| r.strip_suffix("bits"))
-            .and_then(|n| n.trim().parse::<u32>().ok());
-        match bits {
-            Some(b) if b > PAGE_SHIFT && b <= 64 => Self::Bits(b),
-            Some(_) => Self::Unknown,
-            None => Self::None,
-        }
-    }
-
-    /// The first machine address above the DMA zone, if there is one.
-    pub fn boundary(self) -> Option<u64> {
-        match self {
-            Self::Bits(b) if b < 64 => Some(1u64 << b),
-            _ => None,
-        }
-    }
-
-    /// Whether zone `zone` (> 0) lies below the boundary: Xen's DMA zones
-    /// are `1..=bits_to_zone(dma_bitsize)` = `1..=bits - PAGE_SHIFT`.
-    pub fn zone_is_dma(self, zone: u32) -> bool {
-        match self {
-            Self::Bits(b) => zone >= 1 && zone <= b - PAGE_SHIFT,
-            _ => false,
-        }
-    }
 }
 
 /// One `XEN_SYSCTL_readconsole` answer.
@@ -613,37 +553,6 @@ impl Xen {
         self.privcmd.domctl(domain, payload, &mut [])
     }
 
-    /// `XEN_DOMCTL_createdomain`: a new domain with the next free id, paused
-    /// and without memory. Returns its id.
-    pub fn create_domain(&self, config: &XenDomctlCreatedomain) -> Result<DomId> {
-        let mut c = *config;
-        self.domctl(0, &mut c)
-    }
-
-    /// `XEN_DOMCTL_max_mem`: the most memory `domid` may own, in KiB.
-    pub fn set_max_mem(&self, domid: DomId, max_memkb: u64) -> Result<()> {
-        self.domctl(domid, &mut XenDomctlMaxMem { max_memkb })
-            .map(drop)
-    }
-
-    /// `XEN_DOMCTL_destroydomain`: kills `domid` and frees its memory. Xen
-    /// continues a long teardown itself (`-ERESTART` becomes a hypercall
-    /// continuation in do_domctl()); should the driver still report
-    /// `EAGAIN` or `ERESTART`, the call is repeated.
-    pub fn destroy_domain(&self, domid: DomId) -> Result<()> {
-        for _ in 0..DESTROY_MAX_CALLS {
-            match self.domctl(domid, &mut XenDomctlDestroydomain {}) {
-                Err(Error::Xen { errno, .. })
-                    if errno.get() == libc::EAGAIN || errno.get() == libc::ERESTART => {}
-                other => return other.map(drop),
-            }
-        }
-        Err(Error::Protocol {
-            op: Op::Domctl(XEN_DOMCTL_DESTROYDOMAIN),
-            what: format!("still busy after {DESTROY_MAX_CALLS} calls"),
-        })
-    }
-
     /// `XEN_DOMCTL_getdomaininfo` of `domid`. Xen answers with the first
     /// domain whose id is `>= domid` (xen/common/domctl.c); another id than
     /// `domid` means there is no such domain.
@@ -725,78 +634,6 @@ impl Xen {
         }
         Ok(all)
     }
-
-    /// `XENMEM_populate_physmap` for `domid`: one page (extent order 0) at
-    /// each GPFN of `gpfns`, with `mem_flags` (`XENMEMF_exact_node(n)` to
-    /// insist on node `n`), [`MEMORY_OP_CHUNK`] pages per call. Returns what
-    /// Xen left in the extent list: for a PV domain the MFN of each page
-    /// (Xen writes it back), for a translated one the GPFNs as given.
-    ///
-    /// Fewer pages than asked is [`Error::Incomplete`]; the pages already
-    /// placed stay with the domain.
-    pub fn populate_physmap(
-        &self,
-        domid: DomId,
-        mem_flags: u32,
-        gpfns: &[u64],
-    ) -> Result<Vec<u64>> {
-        let mut frames = Vec::with_capacity(gpfns.len());
-        self.reservation(
-            XENMEM_POPULATE_PHYSMAP,
-            domid,
-            mem_flags,
-            gpfns,
-            Some(&mut frames),
-        )?;
-        Ok(frames)
-    }
-
-    /// `XENMEM_decrease_reservation` for `domid`: frees the pages whose
-    /// GMFNs are `gmfns` (for a PV domain, MFNs), [`MEMORY_OP_CHUNK`] per
-    /// call. Fewer than asked is [`Error::Incomplete`] (`done` says how
-    /// many of the first were freed).
-    pub fn decrease_reservation(&self, domid: DomId, gmfns: &[u64]) -> Result<()> {
-        self.reservation(XENMEM_DECREASE_RESERVATION, domid, 0, gmfns, None)
-    }
-
-    fn reservation(
-        &self,
-        cmd: u32,
-        domid: DomId,
-        mem_flags: u32,
-        list: &[u64],
-        mut out: Option<&mut Vec<u64>>,
-    ) -> Result<()> {
-        let mut buf = self
-            .privcmd
-            .alloc(MEMORY_OP_CHUNK.min(list.len().max(1)) * 8)?;
-        let mut done_total: u64 = 0;
-        for chunk in list.chunks(MEMORY_OP_CHUNK) {
-            buf.write(0, chunk)?;
-            let r = XenMemoryReservation {
-                extent_start: buf.handle(),
-                nr_extents: chunk.len() as u64,
-                extent_order: 0,
-                mem_flags,
-                domid,
-                _pad: [0; 3],
-            };
-            let done = self.privcmd.memory_op(cmd, &r, &mut buf)?;
-            if let Some(out) = out.as_deref_mut() {
-                let n = (done as usize).min(chunk.len());
-                out.extend(buf.read::<u64>(0, n)?);
-            }
-            done_total += done.min(chunk.len() as u64);
-            if done != chunk.len() as u64 {
-                return Err(Error::Incomplete {
-                    op: Op::MemoryOp(cmd),
-                    done: done_total,
-                    wanted: list.len() as u64,
-                });
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -821,27 +658,6 @@ mod tests {
         assert_eq!(ni.distance(0, 2), Some(20));
         assert_eq!(ni.distance(2, 2), Some(10));
         assert_eq!(ni.distance(3, 0), None);
-    }
-
-    #[test]
-    fn dma_width_from_the_boot_line() {
-        let log = "(XEN) NUMA: ...\n(XEN) Domain heap initialised DMA width 28 bits\n(XEN) x\n";
-        assert_eq!(DmaWidth::from_console(log), DmaWidth::Bits(28));
-        let w = DmaWidth::Bits(28);
-        assert_eq!(w.boundary(), Some(256 << 20));
-        // Zones 1..=16 hold addresses below 2^28.
-        assert!(w.zone_is_dma(1) && w.zone_is_dma(16));
-        assert!(!w.zone_is_dma(17) && !w.zone_is_dma(0));
-        assert_eq!(
-            DmaWidth::from_console("(XEN) [  0.1] Domain heap initialised\n"),
-            DmaWidth::None
-        );
-        assert_eq!(
-            DmaWidth::from_console("(XEN) wrapped away\n"),
-            DmaWidth::Unknown
-        );
-        assert_eq!(DmaWidth::None.boundary(), None);
-        assert!(!DmaWidth::Unknown.zone_is_dma(3));
     }
 
     #[test]

@@ -23,8 +23,8 @@ use xen_numastat_abi::{
     xen_domctl_grant_version, xenmemf_exact_node, DomId, XenArchDomainconfig,
     XenDomctlCreatedomain, XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat,
     XenSysctlNumaHeapwalk, MAX_NUMNODES, NR_ZONES, PAGE_SIZE, XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE,
-    XEN_NUMA_NODE_OFFLINE,
 };
+use xen_numastat_qemu_tests::domain_build::BuildDomains;
 use xen_numastat_tools::{DomainSel, Error, HypercallBuf, Result, Xen};
 
 const PROG: &str = "dom0-testkit";
@@ -530,8 +530,7 @@ fn domnodestat_raw(
     if let (0, Some(b)) = (rc, &buf) {
         let n = ds.nr_nodes.min(capacity) as usize;
         for (id, p) in b.read::<XenNumaNodePages>(0, n)?.iter().enumerate() {
-            let fields = [p.page_list, p.extra_page_list, p.xenpage_list];
-            if fields.iter().all(|&f| f == XEN_NUMA_NODE_OFFLINE) {
+            if p.is_offline() {
                 let _ = writeln!(out, "offline node={id}");
             } else {
                 let _ = writeln!(

@@ -34,8 +34,14 @@ fn main() -> ExitCode {
         let spread = vec![per_node.to_string(); NODES].join(" ");
         t = t
             .run(&format!("dom0-testkit mkdom {spread}"))
-            .run(&format!("dom0-testkit bench {domid} {REPS}"))
-            .run(&format!("dom0-testkit domnodestat {domid} -1"))
+            .run_named(
+                &format!("bench {domid}"),
+                &format!("dom0-testkit bench {domid} {REPS}"),
+            )
+            .run_named(
+                &format!("stat {domid}"),
+                &format!("dom0-testkit domnodestat {domid} -1"),
+            )
             .run(&format!("dom0-testkit destroy {domid}"));
     }
     eprintln!(
@@ -63,12 +69,13 @@ fn main() -> ExitCode {
         "pages", "MiB", "pieces", "one walk (us)", "2006, 4 calls (us)", "ratio"
     );
     for (i, &pages) in sizes.iter().enumerate() {
+        let domid = i + 1;
         let bench = r
-            .command(4 * i + 1)
+            .command(&format!("bench {domid}"))
             .output
             .iter()
             .find(|l| l.starts_with("bench "));
-        let stat = r.command(4 * i + 2).output.first();
+        let stat = r.command(&format!("stat {domid}")).output.first();
         let (Some(b), Some(s)) = (bench, stat) else {
             eprintln!("xen-numastat-bench: no figures for {pages} pages");
             return ExitCode::FAILURE;

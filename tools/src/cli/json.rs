@@ -6,7 +6,7 @@
 //! value type and its serializer) to keep the static binary free of
 //! dependencies; the tests parse the output back with serde_json.
 
-use super::model::{zone_range_label, FreeSource, HeapSource, Snapshot, Topology, ZoneHeap};
+use super::model::{zone_range_label, HeapSource, Snapshot, Topology, ZoneHeap};
 use std::fmt::Write as _;
 use xen_numastat_abi::{zone_end_maddr, zone_start_maddr, PAGE_SIZE, XEN_INVALID_NODE_DIST};
 use xen_numastat_tools::DmaWidth;
@@ -253,10 +253,7 @@ pub fn document(s: &Snapshot) -> Json {
         doc.push(("heap", Json::Object(heap)));
     }
     if let Some(f) = &s.free {
-        let source = match f.source {
-            FreeSource::Getdomnodestat => "XEN_SYSCTL_numa_getdomnodestat",
-            FreeSource::Numainfo => "XEN_SYSCTL_numainfo",
-        };
+        let source = f.source.sysctl();
         let nodes = f
             .stat
             .online_nodes()

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 use xen_numastat_abi::{
-    zone_end_maddr, zone_start_maddr, XenNumaNodePages, XenSysctlPhysinfo, MEMZONE_XEN, PAGE_SHIFT,
+    zone_end_maddr, zone_start_maddr, SysctlPayload, XenSysctlAvailheap, XenSysctlNumaAvailheap,
+    XenSysctlNumaGetdomnodestat, XenSysctlNumainfo, XenSysctlPhysinfo, MEMZONE_XEN, PAGE_SHIFT,
 };
 use xen_numastat_tools::{Availheap, DmaWidth, DomNodeStat, DomainSel, NumaInfo};
 
@@ -60,8 +61,8 @@ impl HeapSource {
     /// The sysctl's name in Xen's headers.
     pub fn sysctl(self) -> &'static str {
         match self {
-            Self::NumaAvailheap => "XEN_SYSCTL_numa_availheap",
-            Self::Availheap => "XEN_SYSCTL_availheap",
+            Self::NumaAvailheap => XenSysctlNumaAvailheap::NAME,
+            Self::Availheap => XenSysctlAvailheap::NAME,
         }
     }
 }
@@ -148,6 +149,16 @@ pub enum FreeSource {
     Getdomnodestat,
     /// `XEN_SYSCTL_numainfo` memfree: a Xen without the numastat ops.
     Numainfo,
+}
+
+impl FreeSource {
+    /// The sysctl's name in Xen's headers.
+    pub fn sysctl(self) -> &'static str {
+        match self {
+            Self::Getdomnodestat => XenSysctlNumaGetdomnodestat::NAME,
+            Self::Numainfo => XenSysctlNumainfo::NAME,
+        }
+    }
 }
 
 /// `-d free`.
@@ -280,15 +291,6 @@ impl Snapshot {
             set.extend(d.stat.online_nodes());
         }
         set.into_iter().collect()
-    }
-}
-
-/// The sum of two per-list counts.
-pub fn add_pages(a: XenNumaNodePages, b: &XenNumaNodePages) -> XenNumaNodePages {
-    XenNumaNodePages {
-        page_list: a.page_list.saturating_add(b.page_list),
-        extra_page_list: a.extra_page_list.saturating_add(b.extra_page_list),
-        xenpage_list: a.xenpage_list.saturating_add(b.xenpage_list),
     }
 }
 

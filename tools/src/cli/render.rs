@@ -5,7 +5,7 @@
 
 use super::args::{TableOptions, Unit};
 use super::model::{
-    add_pages, node_list, zone_range_label, FreeSource, HeapSource, Snapshot, Topology, ZoneHeap,
+    node_list, zone_range_label, FreeSource, HeapSource, Snapshot, Topology, ZoneHeap,
 };
 use super::table::{mem, unit_words, Cell, Column, NoSuchColumn, Row, Table};
 use std::fmt::Write as _;
@@ -429,7 +429,7 @@ pub fn domains_table(
                 None => Cell::Text("-".into()),
             });
         }
-        all = add_pages(all, &d.stat.total);
+        all = all.saturating_add(&d.stat.total);
         local = local.saturating_add(d.local_pages());
         let uuid = d.uuid();
         cells.extend([

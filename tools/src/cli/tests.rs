@@ -5,13 +5,20 @@
 //! page and the shell completions against each other.
 
 use super::args::{DomainQuery, TableOptions};
-use super::exit::{self, EXIT_NEEDS_PATCHED, EXIT_NO_DOMAIN};
+use super::exit::{self, EXIT_CODES, EXIT_NEEDS_PATCHED, EXIT_NO_DOMAIN};
+use super::model::Domain;
+use super::sample::fetch_domains;
 use super::*;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use xen_numastat_abi::{
-    XenSysctlMeminfo, MAX_NUMNODES, NR_ZONES, XEN_DOMINF_DYING, XEN_SYSCTL_NUMA_AVAILHEAP,
+    DomId, XenDomctlGetdomaininfo, XenNumaNodePages, XenSysctlCputopo, XenSysctlMeminfo,
+    XenSysctlNumaGetdomnodestat, XenSysctlPhysinfo, MAX_NUMNODES, NR_ZONES, XEN_DOMINF_DYING,
+    XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
-use xen_numastat_tools::{Errno, HeapCounts, Op};
+use xen_numastat_tools::{
+    Availheap, DmaWidth, DomNodeStat, DomainSel, Errno, Error, HeapCounts, NumaInfo, Op, Result,
+};
 
 fn run_args(args: &[&str]) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -213,9 +220,10 @@ impl Source for Host {
                 extra_page_list: 0,
             })
             .collect();
-        let total = raw
-            .iter()
-            .fold(XenNumaNodePages::default(), model::add_pages);
+        let total = raw.iter().fold(
+            XenNumaNodePages::default(),
+            XenNumaNodePages::saturating_add,
+        );
         let out = XenSysctlNumaGetdomnodestat {
             total,
             tot_pages: total.page_list,

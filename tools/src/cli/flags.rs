@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! Every flag of `xen-numastat`, once. The tests check that `--help`, the
-//! man page (tools/xen-numastat.1) and the shell completions
+//! man page (tools/xen-numastat.8) and the shell completions
 //! (tools/completions/) name exactly these, so none of them drifts from
 //! the parser (args.rs, whose own tests parse each of them).
 

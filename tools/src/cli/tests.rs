@@ -256,7 +256,7 @@ fn run_on(host: &Host, args: &[&str]) -> (u8, String, String) {
 
 // ---- flags, help, man page, completions ---------------------------------
 
-const MAN: &str = include_str!("../../xen-numastat.1");
+const MAN: &str = include_str!("../../xen-numastat.8");
 const BASH: &str = include_str!("../../completions/xen-numastat.bash");
 const ZSH: &str = include_str!("../../completions/_xen-numastat");
 
@@ -264,7 +264,7 @@ const ZSH: &str = include_str!("../../completions/_xen-numastat");
 fn help_man_page_and_completions_name_the_same_flags() {
     let want = flags::all();
     assert_eq!(flags::named_in(&help()), want, "--help");
-    assert_eq!(flags::named_in(MAN), want, "tools/xen-numastat.1");
+    assert_eq!(flags::named_in(MAN), want, "tools/xen-numastat.8");
     let bash_list = BASH
         .split("local flags=\"")
         .nth(1)

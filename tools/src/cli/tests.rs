@@ -297,6 +297,17 @@ fn help_man_page_and_completions_name_the_same_flags() {
 }
 
 #[test]
+fn help_fits_80_columns() {
+    for line in help().lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+}
+
+#[test]
 fn man_page_lists_every_exit_code() {
     for (code, _) in EXIT_CODES {
         assert!(MAN.contains(&format!(".B {code}\n")), "exit {code}");
@@ -347,6 +358,8 @@ fn usage_errors_exit_2_with_one_line_before_any_hypercall() {
         &["--unit=parsecs"],
         &["--bogus"],
         &["-s99"],
+        &["--json", "--prometheus"],
+        &["-H", "--", "-p"],
     ] {
         let (code, out, err) = run_args(args);
         assert_eq!(code, EXIT_USAGE, "{args:?}");
@@ -758,7 +771,7 @@ fn stock_xen_heap_and_topology_fall_back_and_domains_exit_8() {
     assert!(m
         .keys()
         .all(|(n, _)| !n.starts_with("xen_numa_domain_memory")));
-    let (code, out, _) = run_on(&h, &["--json", "--prometheus", "-p"]);
+    let (code, out, _) = run_on(&h, &["--prometheus", "-p"]);
     assert_eq!(code, EXIT_OK);
     assert!(out.contains("xen_numa_node_memory_total_bytes{node=\"1\"} 1073741824"));
 }

@@ -15,7 +15,7 @@ CARGO ?= cargo
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins artifacts \
-        fmt-check clippy unit-test codegen-check qemu-test bench clean
+        fmt-check clippy unit-test completion-test codegen-check qemu-test bench clean
 
 all: artifacts
 
@@ -61,6 +61,10 @@ unit-test:
 	$(CARGO) test --quiet --workspace --lib --bins
 	$(CARGO) test --quiet -p xen-numastat-tools --tests
 
+# The bash and fish completions run as each shell runs them.
+completion-test: deps
+	$(TOP)/tools/tests/completions.sh
+
 # Xen's code generation contract, checked on both linked patched images.
 codegen-check: xen-release xen-debug
 	python3 $(TOP)/hypervisor/tests/check-codegen.py --self-test
@@ -73,7 +77,7 @@ codegen-check: xen-release xen-debug
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
 
-test: deps fmt-check clippy unit-test codegen-check qemu-test
+test: deps fmt-check clippy unit-test completion-test codegen-check qemu-test
 
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs

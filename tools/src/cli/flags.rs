@@ -25,7 +25,8 @@ pub const FLAGS: &[(&str, &str)] = &[
 ];
 
 /// The flags a text names: `--long` words, and `-x` short ones standing
-/// alone (after a space, a bracket, `|`, `,`, a quote or a line start). Roff's `\-`
+/// alone (after a space, a bracket, `|`, `,`, a quote, zsh's `*` or a line
+/// start). Roff's `\-`
 /// is read as `-` and its font escapes (`\fB`) are dropped first.
 pub fn named_in(text: &str) -> std::collections::BTreeSet<String> {
     let text = text
@@ -41,7 +42,17 @@ pub fn named_in(text: &str) -> std::collections::BTreeSet<String> {
             && (i == 0
                 || matches!(
                     b[i - 1],
-                    b' ' | b'[' | b'(' | b'{' | b'|' | b',' | b'\n' | b'\'' | b'"' | b'\t'
+                    b' ' | b'['
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'{'
+                        | b'|'
+                        | b','
+                        | b'\n'
+                        | b'\''
+                        | b'"'
+                        | b'\t'
                 ));
         if !starts {
             continue;

@@ -259,6 +259,24 @@ fn run_on(host: &Host, args: &[&str]) -> (u8, String, String) {
 const MAN: &str = include_str!("../../xen-numastat.8");
 const BASH: &str = include_str!("../../completions/xen-numastat.bash");
 const ZSH: &str = include_str!("../../completions/_xen-numastat");
+const FISH: &str = include_str!("../../completions/xen-numastat.fish");
+
+/// The flags of fish's `complete` lines: `-s X` is `-X`, `-l NAME` is
+/// `--NAME`.
+fn fish_flags(text: &str) -> std::collections::BTreeSet<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| l.starts_with("complete ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for w in words.windows(2) {
+            match w[0] {
+                "-s" => found.insert(format!("-{}", w[1])),
+                "-l" => found.insert(format!("--{}", w[1])),
+                _ => false,
+            };
+        }
+    }
+    found
+}
 
 #[test]
 fn help_man_page_and_completions_name_the_same_flags() {
@@ -277,6 +295,21 @@ fn help_man_page_and_completions_name_the_same_flags() {
         .collect::<Vec<_>>()
         .join("\n");
     assert_eq!(flags::named_in(&zsh_specs), want, "zsh completion");
+    assert_eq!(fish_flags(FISH), want, "fish completion");
+    // Each completes --format's values: the spec, and the values near it.
+    for (shell, text, spec) in [
+        ("bash", BASH, "--format)"),
+        ("zsh", ZSH, "--format=["),
+        ("fish", FISH, "-l format"),
+    ] {
+        let at = text
+            .find(spec)
+            .unwrap_or_else(|| panic!("{shell}: no {spec}"));
+        let near: String = text[at..].chars().take(120).collect();
+        for f in ["table", "seed", "json", "prometheus"] {
+            assert!(near.contains(f), "{shell}: --format lacks {f}: {near}");
+        }
+    }
     // Every flag of the list parses (with a value where it needs one).
     for &(short, long) in flags::FLAGS {
         for f in [short, long].into_iter().filter(|f| !f.is_empty()) {

@@ -8,16 +8,19 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 TARGET := x86_64-unknown-linux-gnu
 BINDIR := $(TOP)/target/$(TARGET)/release
+# The shipped binary: static, profile dist (Cargo.toml: release + LTO +
+# strip).
+DIST_BIN := $(TOP)/target/$(TARGET)/dist/xen-numastat
 CARGO ?= cargo
 
 # Demo topology: PLATFORM.md's two 1 GiB nodes, and a test domain with
 # 2000 pages on node 0 and 1000 on node 1 so that -d all has two rows.
 DEMO_NODES ?= 1G,1G
 
-.PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins artifacts \
+.PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
         fmt-check clippy unit-test completion-test codegen-check qemu-test bench clean
 
-all: artifacts
+all: artifacts dist-bin
 
 deps:
 	@$(TOP)/scripts/install-deps.sh
@@ -40,6 +43,12 @@ xen-debug: sources
 dom0-bins:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --release \
 	    --target $(TARGET) -p xen-numastat-tools -p xen-numastat-qemu-tests --bins
+
+# The static, stripped, LTO binary that make install and make deb ship.
+dist-bin:
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --profile dist \
+	    --target $(TARGET) -p xen-numastat-tools --bin xen-numastat
+	@echo "xen-numastat: $$(stat -c %s $(DIST_BIN)) bytes ($(DIST_BIN))"
 
 artifacts: xen-stock xen-release xen-debug dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot

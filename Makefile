@@ -18,7 +18,8 @@ CARGO ?= cargo
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
-        fmt-check clippy unit-test completion-test codegen-check qemu-test bench clean
+        fmt-check clippy unit-test completion-test install units-check \
+        codegen-check qemu-test bench clean
 
 all: artifacts dist-bin
 
@@ -49,6 +50,50 @@ dist-bin:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --profile dist \
 	    --target $(TARGET) -p xen-numastat-tools --bin xen-numastat
 	@echo "xen-numastat: $$(stat -c %s $(DIST_BIN)) bytes ($(DIST_BIN))"
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, man page,
+# completions where each shell looks, systemd units, JSON Schema, docs.
+# UNITDIR is systemd's system unit directory on Debian 12 (usrmerge keeps
+# /lib); SBINDIR is written into the service.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/xen-numastat
+UNITDIR ?= /lib/systemd/system
+INSTALL ?= install
+
+install: dist-bin
+	$(INSTALL) -D -m 0755 $(DIST_BIN) $(DESTDIR)$(SBINDIR)/xen-numastat
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
+	gzip -9n < tools/xen-numastat.8 > $(DESTDIR)$(MANDIR)/man8/xen-numastat.8.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/xen-numastat.8.gz
+	$(INSTALL) -D -m 0644 tools/completions/xen-numastat.bash \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/xen-numastat
+	$(INSTALL) -D -m 0644 tools/completions/_xen-numastat \
+	    $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_xen-numastat
+	$(INSTALL) -D -m 0644 tools/completions/xen-numastat.fish \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/xen-numastat.fish
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/xen-numastat|$(SBINDIR)/xen-numastat|' \
+	    tools/systemd/xen-numastat-prometheus.service \
+	    > $(DESTDIR)$(UNITDIR)/xen-numastat-prometheus.service
+	$(INSTALL) -m 0644 tools/systemd/xen-numastat-prometheus.timer $(DESTDIR)$(UNITDIR)/
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xen-numastat-prometheus.service
+	$(INSTALL) -D -m 0644 CHANGELOG.md $(DESTDIR)$(DOCDIR)/CHANGELOG.md
+	$(INSTALL) -m 0644 LICENSE README.md docs/cli.md $(DESTDIR)$(DOCDIR)/
+
+# The units as installed, under systemd's own checker (with the man page
+# they name). verify exits 0 on an unknown key, so any message fails too.
+UNITS_ROOT := $(BUILD)/units-check
+units-check: deps dist-bin
+	rm -rf $(UNITS_ROOT)
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(UNITS_ROOT) >/dev/null
+	out=$$(MANPATH=$(UNITS_ROOT)/usr/share/man systemd-analyze verify \
+	    $(UNITS_ROOT)/lib/systemd/system/xen-numastat-prometheus.service \
+	    $(UNITS_ROOT)/lib/systemd/system/xen-numastat-prometheus.timer 2>&1) && \
+	    [ -z "$$out" ] || { echo "$$out"; exit 1; }
+	@echo "units-check: systemd-analyze verify: no message"
 
 artifacts: xen-stock xen-release xen-debug dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
@@ -86,7 +131,7 @@ codegen-check: xen-release xen-debug
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
 
-test: deps fmt-check clippy unit-test completion-test codegen-check qemu-test
+test: deps fmt-check clippy unit-test completion-test units-check codegen-check qemu-test
 
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs

@@ -18,7 +18,7 @@ CARGO ?= cargo
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
-        fmt-check clippy unit-test completion-test install units-check \
+        fmt-check clippy unit-test completion-test install units-check deb package-test \
         codegen-check qemu-test bench clean
 
 all: artifacts dist-bin
@@ -95,6 +95,29 @@ units-check: deps dist-bin
 	    [ -z "$$out" ] || { echo "$$out"; exit 1; }
 	@echo "units-check: systemd-analyze verify: no message"
 
+# make deb: the Debian packages xen-numastat and xen-hypervisor-numastat
+# (debian/, dpkg-buildpackage), then lintian, into build/deb/. The
+# hypervisor packaged is XEN_PKG_IMAGE (default: the release build,
+# without test-only ops) and the .config beside it. dpkg-buildpackage
+# writes its output to the parent directory, so it runs in a copy of
+# debian/ under build/deb/ with the tree as XEN_NUMASTAT_SRC.
+XEN_PKG_IMAGE ?= $(BUILD)/xen-release/xen/xen.gz
+DEB_DIR := $(BUILD)/deb
+deb: deps
+	@test -f $(XEN_PKG_IMAGE) || { echo "make deb: no $(XEN_PKG_IMAGE); build the release \
+	    hypervisor, or name an image with XEN_PKG_IMAGE=" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xen-numastat
+	cp -a $(TOP)/debian $(DEB_DIR)/xen-numastat/
+	cd $(DEB_DIR)/xen-numastat && XEN_NUMASTAT_SRC=$(TOP) \
+	    XEN_PKG_IMAGE=$(abspath $(XEN_PKG_IMAGE)) dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --info $(DEB_DIR)/*.deb
+	@ls -l $(DEB_DIR)/*.deb
+
+# The packages unpacked into a scratch root: files where expected, the
+# binary runs, units and man page pass their checkers.
+package-test: deb
+	$(TOP)/tools/tests/package-test.sh $(DEB_DIR)
+
 artifacts: xen-stock xen-release xen-debug dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
@@ -131,7 +154,8 @@ codegen-check: xen-release xen-debug
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
 
-test: deps fmt-check clippy unit-test completion-test units-check codegen-check qemu-test
+test: deps fmt-check clippy unit-test completion-test units-check package-test codegen-check \
+      qemu-test
 
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs

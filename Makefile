@@ -18,7 +18,7 @@ CARGO ?= cargo
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
-        fmt-check clippy unit-test completion-test install units-check deb package-test \
+        fmt-check clippy unit-test completion-test formats-check install units-check deb package-test \
         codegen-check qemu-test bench clean
 
 all: artifacts dist-bin
@@ -142,6 +142,17 @@ unit-test:
 completion-test: deps
 	$(TOP)/tools/tests/completions.sh
 
+# The machine formats of the host tests, checked by the tools that read
+# them: each --prometheus output by promtool check metrics, each --json
+# output against tools/xen-numastat.schema.json (python3-jsonschema).
+SAMPLES := $(BUILD)/samples
+formats-check: deps
+	rm -rf $(SAMPLES) && mkdir -p $(SAMPLES)
+	XEN_NUMASTAT_SAMPLES=$(SAMPLES) $(CARGO) test --quiet -p xen-numastat-tools --bins
+	@n=0; for f in $(SAMPLES)/*.prom; do \
+	    promtool check metrics < $$f || { echo "promtool: $$f" >&2; exit 1; }; n=$$((n+1)); \
+	done; echo "formats-check: promtool check metrics passed on $$n expositions"
+
 # Xen's code generation contract, checked on both linked patched images.
 codegen-check: xen-release xen-debug
 	python3 $(TOP)/hypervisor/tests/check-codegen.py --self-test
@@ -154,8 +165,8 @@ codegen-check: xen-release xen-debug
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
 
-test: deps fmt-check clippy unit-test completion-test units-check package-test codegen-check \
-      qemu-test
+test: deps fmt-check clippy unit-test completion-test formats-check units-check package-test \
+      codegen-check qemu-test
 
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs

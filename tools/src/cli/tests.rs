@@ -112,6 +112,9 @@ impl Source for Host {
             nr_nodes: self.nodes.len() as u32,
             nr_cpus: self.cpus.len() as u32,
             total_pages: self.nodes.iter().map(|n| n.0).sum(),
+            // The top of the highest node's zone (node n's memory is in
+            // zone 19 + n).
+            max_mfn: (1u64 << (19 + self.nodes.len() - 1).min(NR_ZONES - 1)) - 1,
             free_pages: (0..self.nodes.len()).map(|n| self.free(n)).sum(),
             ..Default::default()
         })
@@ -235,6 +238,45 @@ fn options(args: &[&str]) -> Options {
     }
 }
 
+/// Keeps a machine-format output for the checks of make formats-check
+/// (promtool, the JSON Schema), if `XEN_NUMASTAT_SAMPLES` names a
+/// directory: one file per command line, `.prom`, `.json`, or `.jsonl`
+/// for watch mode's document per line.
+fn keep_sample(o: &Options, args: &[&str], out: &str) {
+    let Some(dir) = std::env::var_os("XEN_NUMASTAT_SAMPLES") else {
+        return;
+    };
+    let ext = match (o.format, o.watch.is_some()) {
+        (Format::Prometheus, _) => "prom",
+        (Format::Json, false) => "json",
+        (Format::Json, true) => "jsonl",
+        _ => return,
+    };
+    let name: String = args
+        .join("_")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    // The same command line on two hosts, or from two test threads: keep
+    // each (create_new picks the first free number atomically).
+    let dir = std::path::PathBuf::from(dir);
+    for n in 0.. {
+        let path = dir.join(format!("{name}.{n}.{ext}"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                std::io::Write::write_all(&mut f, out.as_bytes()).unwrap();
+                return;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+}
+
 /// Runs `args` against `host`: (exit code, stdout, stderr).
 fn run_on(host: &Host, args: &[&str]) -> (u8, String, String) {
     let o = options(args);
@@ -247,11 +289,9 @@ fn run_on(host: &Host, args: &[&str]) -> (u8, String, String) {
             err: &mut err,
         },
     );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    let out = String::from_utf8(out).unwrap();
+    keep_sample(&o, args, &out);
+    (code, out, String::from_utf8(err).unwrap())
 }
 
 // ---- flags, help, man page, completions ---------------------------------
@@ -653,7 +693,7 @@ fn parse_prom(text: &str) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
             None => (series, ""),
         };
         assert_eq!(name, current, "{line}: not under its TYPE");
-        assert!(name.starts_with("xen_numa"), "{name}");
+        assert!(name.starts_with("xen_numa_"), "one prefix: {name}");
         let labels: BTreeMap<String, String> = labels
             .split(',')
             .filter(|l| !l.is_empty())
@@ -697,36 +737,46 @@ fn prometheus_alone_has_every_view_and_parses_back() {
     assert_eq!(
         get(
             "xen_numa_heap_zone_free_bytes",
-            &[
-                ("node", "0"),
-                ("zone", "19"),
-                ("start", "0x40000000"),
-                ("end", "0x80000000"),
-                ("range", "1G-2G"),
-                ("heap", "dom")
-            ]
+            &[("node", "0"), ("zone", "19")]
         ),
         (100_000u64 * 4096) as f64
     );
-    let handle = "01010101-0101-0101-0101-010101010101";
     assert_eq!(
         get(
-            "xen_numa_domain_memory_bytes",
+            "xen_numa_heap_zone_info",
             &[
-                ("domid", "1"),
-                ("handle", handle),
-                ("node", "2"),
-                ("list", "page_list")
+                ("zone", "19"),
+                ("start", "0x40000000"),
+                ("end", "0x80000000")
             ]
         ),
-        (512u64 * 4096) as f64
+        1.0
+    );
+    assert_eq!(get("xen_numa_heap_zone_dma", &[("zone", "16")]), 1.0);
+    assert_eq!(get("xen_numa_heap_zone_dma", &[("zone", "17")]), 0.0);
+    assert_eq!(
+        get("xen_numa_node_memory_total_bytes", &[("node", "2")]),
+        (1u64 << 30) as f64
+    );
+    let handle = "01010101-0101-0101-0101-010101010101";
+    assert_eq!(
+        get("xen_numa_domain_info", &[("domid", "1"), ("uuid", handle)]),
+        1.0
     );
     assert_eq!(
         get(
-            "xen_numa_domain_local_ratio",
-            &[("domid", "1"), ("handle", handle)]
+            "xen_numa_domain_memory_bytes",
+            &[("domid", "1"), ("node", "2"), ("list", "page_list")]
         ),
-        0.0
+        (512u64 * 4096) as f64
+    );
+    assert_eq!(get("xen_numa_domain_local_ratio", &[("domid", "1")]), 0.0);
+    assert_eq!(
+        get(
+            "xen_numa_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
     );
     assert_eq!(get("xen_numa_domain_placement_supported", &[]), 1.0);
     assert_eq!(
@@ -743,6 +793,68 @@ fn prometheus_alone_has_every_view_and_parses_back() {
         zone_sum,
         get("xen_numa_node_memory_free_bytes", &[("node", "1")])
     );
+}
+
+/// The (name, labels) of every series of an exposition.
+fn series(text: &str) -> std::collections::BTreeSet<(String, BTreeMap<String, String>)> {
+    parse_prom(text).into_keys().collect()
+}
+
+#[test]
+fn prometheus_series_keep_their_identity_when_the_dma_line_is_gone() {
+    // The same host before and after its console ring wrapped: the DMA
+    // width is no longer known. Only the DMA gauges may go; no zone series
+    // is renamed (the heap label of 0.1.0 renamed 120 of 123).
+    let mut h = Host::new(3, 3);
+    let (_, before, _) = run_on(&h, &["--prometheus"]);
+    h.dma = DmaWidth::Unknown;
+    let (_, after, _) = run_on(&h, &["--prometheus"]);
+    let (before, after) = (series(&before), series(&after));
+    let gone: Vec<&str> = before
+        .difference(&after)
+        .map(|(n, _)| n.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        gone,
+        ["xen_numa_heap_dma_boundary_bytes", "xen_numa_heap_zone_dma"]
+    );
+    assert!(after.is_subset(&before), "new series appeared");
+    // Free memory moving between zones and domains changes values only.
+    let mut h2 = Host::new(3, 3);
+    h2.nodes[1].1[0].1 = 0;
+    h2.domains[2].1 = vec![1, 1, 1];
+    let (_, moved, _) = run_on(&h2, &["--prometheus"]);
+    assert_eq!(series(&moved), before);
+}
+
+#[test]
+fn prometheus_has_no_series_for_zones_without_memory() {
+    // Three nodes: the highest is in zone 21 (4G-8G), max_mfn 8G - 1.
+    let h = Host::new(3, 1);
+    let (_, out, _) = run_on(&h, &["--prometheus", "-p", "-H"]);
+    let zones: std::collections::BTreeSet<u32> = parse_prom(&out)
+        .into_keys()
+        .filter(|(n, _)| n == "xen_numa_heap_zone_free_bytes")
+        .map(|(_, l)| l["zone"].parse().unwrap())
+        .collect();
+    assert_eq!(zones, (1..=21).collect());
+    // No label holds a value that repeats another: every zone_free series
+    // is {node, zone}, every domain series starts with its domid.
+    for ((name, labels), _) in parse_prom(&run_on(&h, &["--prometheus"]).1) {
+        let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+        match name.as_str() {
+            "xen_numa_heap_zone_free_bytes" => assert_eq!(keys, ["node", "zone"]),
+            "xen_numa_domain_info" => assert_eq!(keys, ["domid", "uuid"]),
+            n if n.starts_with("xen_numa_domain_")
+                && n != "xen_numa_domain_placement_supported" =>
+            {
+                assert!(keys.contains(&"domid") && !keys.contains(&"uuid"), "{n}")
+            }
+            _ => {}
+        }
+    }
 }
 
 // ---- a stock Xen ------------------------------------------------------------

@@ -80,6 +80,8 @@ install: dist-bin
 	    > $(DESTDIR)$(UNITDIR)/xen-numastat-prometheus.service
 	$(INSTALL) -m 0644 tools/systemd/xen-numastat-prometheus.timer $(DESTDIR)$(UNITDIR)/
 	chmod 0644 $(DESTDIR)$(UNITDIR)/xen-numastat-prometheus.service
+	$(INSTALL) -D -m 0644 tools/xen-numastat.schema.json \
+	    $(DESTDIR)$(DATADIR)/xen-numastat/xen-numastat.schema.json
 	$(INSTALL) -D -m 0644 CHANGELOG.md $(DESTDIR)$(DOCDIR)/CHANGELOG.md
 	$(INSTALL) -m 0644 LICENSE README.md docs/cli.md $(DESTDIR)$(DOCDIR)/
 
@@ -152,6 +154,7 @@ formats-check: deps
 	@n=0; for f in $(SAMPLES)/*.prom; do \
 	    promtool check metrics < $$f || { echo "promtool: $$f" >&2; exit 1; }; n=$$((n+1)); \
 	done; echo "formats-check: promtool check metrics passed on $$n expositions"
+	python3 $(TOP)/tools/tests/check-json.py $(TOP)/tools/xen-numastat.schema.json $(SAMPLES)
 
 # Xen's code generation contract, checked on both linked patched images.
 codegen-check: xen-release xen-debug

@@ -25,6 +25,7 @@ for f in usr/sbin/xen-numastat \
     usr/share/fish/vendor_completions.d/xen-numastat.fish \
     lib/systemd/system/xen-numastat-prometheus.service \
     lib/systemd/system/xen-numastat-prometheus.timer \
+    usr/share/xen-numastat/xen-numastat.schema.json \
     usr/share/doc/xen-numastat/copyright \
     usr/share/doc/xen-numastat/changelog.gz \
     usr/share/doc/xen-numastat/changelog.Debian.gz; do

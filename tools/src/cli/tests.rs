@@ -628,6 +628,12 @@ fn json_parses_back_and_matches_the_table() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["nodes"], serde_json::json!([0, 1, 2]));
+    let ts = v["timestamp"].as_str().unwrap();
+    assert!(ts.len() == 24 && ts.ends_with('Z'), "{ts}");
+    assert_eq!(
+        v["hostname"].as_str(),
+        model::Taken::now().hostname.as_deref()
+    );
     // Heap: node totals equal the table's Total row.
     let totals = table_row(table.split("Free heap memory").nth(1).unwrap(), "Total", 0);
     let node_free = v["heap"]["node_free_bytes"].as_array().unwrap();
@@ -857,6 +863,31 @@ fn prometheus_has_no_series_for_zones_without_memory() {
     }
 }
 
+/// Hosts of every shape the JSON can take, for the schema check of make
+/// formats-check (the outputs are kept by `run_on`).
+#[test]
+fn json_of_every_host_shape_parses() {
+    let mut no_dma = Host::new(1, 1);
+    no_dma.dma = DmaWidth::None;
+    let mut unknown = Host::new(2, 2);
+    unknown.dma = DmaWidth::Unknown;
+    unknown.domains[1].1 = vec![0, 0];
+    let mut stock = Host::new(2, 1);
+    stock.stock = true;
+    let wide = Host::new(8, 200);
+    for (host, args) in [
+        (&no_dma, &["--json", "-p", "-H", "-d", "all"][..]),
+        (&unknown, &["--json", "-H", "-d", "all", "-d", "free"]),
+        (&stock, &["--json", "-p", "-H", "-d", "free"]),
+        (&wide, &["--format=json", "-p", "-H", "-d", "all"]),
+    ] {
+        let (code, out, err) = run_on(host, args);
+        assert_eq!(code, EXIT_OK, "{args:?}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["schema_version"], 1, "{args:?}");
+    }
+}
+
 // ---- a stock Xen ------------------------------------------------------------
 
 #[test]
@@ -1008,4 +1039,8 @@ fn watch_prints_what_changed() {
         .collect();
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[1]["topology"]["nr_nodes"], 2);
+    // Each its own time (RFC 3339 strings sort as time does), same host.
+    let time = |d: &serde_json::Value| d["timestamp"].as_str().unwrap().to_string();
+    assert!(time(&docs[0]) < time(&docs[1]), "{docs:?}");
+    assert_eq!(docs[0]["hostname"], docs[1]["hostname"]);
 }

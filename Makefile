@@ -18,7 +18,8 @@ CARGO ?= cargo
 DEMO_NODES ?= 1G,1G
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
-        fmt-check clippy unit-test completion-test formats-check install units-check deb package-test \
+        fmt-check clippy unit-test completion-test formats-check prometheus-e2e install \
+        units-check deb package-test \
         codegen-check qemu-test bench clean
 
 all: artifacts dist-bin
@@ -156,6 +157,11 @@ formats-check: deps
 	done; echo "formats-check: promtool check metrics passed on $$n expositions"
 	python3 $(TOP)/tools/tests/check-json.py $(TOP)/tools/xen-numastat.schema.json $(SAMPLES)
 
+# Debian's node_exporter (textfile collector) and prometheus on 127.0.0.1
+# serving a rendered exposition; PromQL must return its numbers.
+prometheus-e2e: formats-check
+	timeout 120 python3 $(TOP)/tools/tests/prometheus-e2e.py $(SAMPLES)
+
 # Xen's code generation contract, checked on both linked patched images.
 codegen-check: xen-release xen-debug
 	python3 $(TOP)/hypervisor/tests/check-codegen.py --self-test
@@ -168,8 +174,8 @@ codegen-check: xen-release xen-debug
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
 
-test: deps fmt-check clippy unit-test completion-test formats-check units-check package-test \
-      codegen-check qemu-test
+test: deps fmt-check clippy unit-test completion-test formats-check prometheus-e2e units-check \
+      package-test codegen-check qemu-test
 
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs

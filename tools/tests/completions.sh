@@ -2,8 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs the bash and fish completions of xen-numastat as each shell would
 # (make completion-test) and checks what they offer, --format= above all.
-# zsh's needs a terminal to run (zpty); its file is checked by `zsh -n`
-# here and for its flags by the tools' unit tests.
+# zsh's runs in a pseudo-terminal (zsh-complete.zsh).
 set -euo pipefail
 dir=$(cd "$(dirname "$0")/../completions" && pwd)
 fail=0
@@ -43,6 +42,15 @@ check "fish --format " "$(fish_complete 'xen-numastat --format ')" "json prometh
 check "fish --unit=k" "$(fish_complete 'xen-numastat --unit=k')" "--unit=kb"
 check "fish -d " "$(fish_complete 'xen-numastat -d ')" "all free"
 
-# zsh: the file parses.
+# zsh: the file parses, and in a pseudo-terminal Tab lists the values.
 if zsh -n "$dir/_xen-numastat"; then echo "ok: zsh -n"; else echo "FAIL: zsh -n"; fail=1; fi
+zsh_lists() { # what want...
+    local line=$1 out
+    shift
+    out=$(timeout 30 zsh -f "$(dirname "$0")/zsh-complete.zsh" "$dir" "$line" | grep -E "^$1 " | head -1 | sed "s/>*xen-numastat.*//")
+    check "zsh $line" "$(echo $out)" "$*"
+}
+zsh_lists "xen-numastat --format=" json prometheus seed table
+zsh_lists "xen-numastat --unit=" bytes gb kb mb pages
+zsh_lists "xen-numastat -d " all free
 exit $fail

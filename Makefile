@@ -104,13 +104,14 @@ units-check: deps dist-bin
 # without test-only ops) and the .config beside it. dpkg-buildpackage
 # writes its output to the parent directory, so it runs in a copy of
 # debian/ under build/deb/ with the tree as XEN_NUMASTAT_SRC.
-# Until scripts/build-xen.sh has the release kind, name an image; then
-# deb should gain that build as a prerequisite, as qemu-test has artifacts.
-XEN_PKG_IMAGE ?= $(BUILD)/xen-release/xen/xen.gz
+# With the default, deb builds it (make xen-release); an image named by
+# hand is taken as it is.
+XEN_RELEASE_IMAGE := $(BUILD)/xen-release/xen/xen.gz
+XEN_PKG_IMAGE ?= $(XEN_RELEASE_IMAGE)
 DEB_DIR := $(BUILD)/deb
-deb: deps
-	@test -f $(XEN_PKG_IMAGE) || { echo "make deb: no $(XEN_PKG_IMAGE); build the release \
-	    hypervisor, or name an image with XEN_PKG_IMAGE=" >&2; exit 1; }
+deb: deps $(if $(filter $(XEN_RELEASE_IMAGE),$(XEN_PKG_IMAGE)),xen-release)
+	@test -f $(XEN_PKG_IMAGE) || { echo "make deb: no $(XEN_PKG_IMAGE); name an existing \
+	    hypervisor image with XEN_PKG_IMAGE=" >&2; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xen-numastat
 	cp -a $(TOP)/debian $(DEB_DIR)/xen-numastat/
 	cd $(DEB_DIR)/xen-numastat && XEN_NUMASTAT_SRC=$(TOP) \

@@ -8,6 +8,9 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 TARGET := x86_64-unknown-linux-gnu
 BINDIR := $(TOP)/target/$(TARGET)/release
+# The shipped binary: static, profile dist (Cargo.toml: release + LTO +
+# strip).
+DIST_BIN := $(TOP)/target/$(TARGET)/dist/xen-numastat
 CARGO ?= cargo
 
 # Demo topology: the two 1 GiB nodes of docs/platform.md, and a test
@@ -15,10 +18,12 @@ CARGO ?= cargo
 # two rows.
 DEMO_NODES ?= 1G,1G
 
-.PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins artifacts \
-        fmt-check clippy unit-test codegen-check qemu-test bench clean
+.PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
+        fmt-check clippy unit-test completion-test formats-check prometheus-e2e install \
+        units-check deb package-test \
+        codegen-check qemu-test bench clean
 
-all: artifacts
+all: artifacts dist-bin
 
 deps:
 	@$(TOP)/scripts/install-deps.sh
@@ -42,6 +47,84 @@ dom0-bins:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --release \
 	    --target $(TARGET) -p xen-numastat-tools -p xen-numastat-qemu-tests --bins
 
+# The static, stripped, LTO binary that make install and make deb ship.
+dist-bin:
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --quiet --profile dist \
+	    --target $(TARGET) -p xen-numastat-tools --bin xen-numastat
+	@echo "xen-numastat: $$(stat -c %s $(DIST_BIN)) bytes ($(DIST_BIN))"
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, man page,
+# completions where each shell looks, systemd units, JSON Schema, docs.
+# UNITDIR is systemd's system unit directory on Debian 12 (usrmerge keeps
+# /lib); SBINDIR is written into the service.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/xen-numastat
+UNITDIR ?= /lib/systemd/system
+INSTALL ?= install
+
+install: dist-bin
+	$(INSTALL) -D -m 0755 $(DIST_BIN) $(DESTDIR)$(SBINDIR)/xen-numastat
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
+	gzip -9n < tools/xen-numastat.8 > $(DESTDIR)$(MANDIR)/man8/xen-numastat.8.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/xen-numastat.8.gz
+	$(INSTALL) -D -m 0644 tools/completions/xen-numastat.bash \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/xen-numastat
+	$(INSTALL) -D -m 0644 tools/completions/_xen-numastat \
+	    $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_xen-numastat
+	$(INSTALL) -D -m 0644 tools/completions/xen-numastat.fish \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/xen-numastat.fish
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/xen-numastat|$(SBINDIR)/xen-numastat|' \
+	    tools/systemd/xen-numastat-prometheus.service \
+	    > $(DESTDIR)$(UNITDIR)/xen-numastat-prometheus.service
+	$(INSTALL) -m 0644 tools/systemd/xen-numastat-prometheus.timer $(DESTDIR)$(UNITDIR)/
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xen-numastat-prometheus.service
+	$(INSTALL) -D -m 0644 tools/xen-numastat.schema.json \
+	    $(DESTDIR)$(DATADIR)/xen-numastat/xen-numastat.schema.json
+	$(INSTALL) -D -m 0644 CHANGELOG.md $(DESTDIR)$(DOCDIR)/CHANGELOG.md
+	$(INSTALL) -m 0644 LICENSE README.md docs/cli.md $(DESTDIR)$(DOCDIR)/
+
+# The units as installed, under systemd's own checker (with the man page
+# they name). verify exits 0 on an unknown key, so any message fails too.
+UNITS_ROOT := $(BUILD)/units-check
+units-check: deps dist-bin
+	rm -rf $(UNITS_ROOT)
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(UNITS_ROOT) >/dev/null
+	out=$$(MANPATH=$(UNITS_ROOT)/usr/share/man systemd-analyze verify \
+	    $(UNITS_ROOT)/lib/systemd/system/xen-numastat-prometheus.service \
+	    $(UNITS_ROOT)/lib/systemd/system/xen-numastat-prometheus.timer 2>&1) && \
+	    [ -z "$$out" ] || { echo "$$out"; exit 1; }
+	@echo "units-check: systemd-analyze verify: no message"
+
+# make deb: the Debian packages xen-numastat and xen-hypervisor-numastat
+# (debian/, dpkg-buildpackage), then lintian, into build/deb/. The
+# hypervisor packaged is XEN_PKG_IMAGE (default: the release build,
+# without test-only ops) and the .config beside it. dpkg-buildpackage
+# writes its output to the parent directory, so it runs in a copy of
+# debian/ under build/deb/ with the tree as XEN_NUMASTAT_SRC.
+# With the default, deb builds it (make xen-release); an image named by
+# hand is taken as it is.
+XEN_RELEASE_IMAGE := $(BUILD)/xen-release/xen/xen.gz
+XEN_PKG_IMAGE ?= $(XEN_RELEASE_IMAGE)
+DEB_DIR := $(BUILD)/deb
+deb: deps $(if $(filter $(XEN_RELEASE_IMAGE),$(XEN_PKG_IMAGE)),xen-release)
+	@test -f $(XEN_PKG_IMAGE) || { echo "make deb: no $(XEN_PKG_IMAGE); name an existing \
+	    hypervisor image with XEN_PKG_IMAGE=" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xen-numastat
+	cp -a $(TOP)/debian $(DEB_DIR)/xen-numastat/
+	cd $(DEB_DIR)/xen-numastat && XEN_NUMASTAT_SRC=$(TOP) \
+	    XEN_PKG_IMAGE=$(abspath $(XEN_PKG_IMAGE)) dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --info $(DEB_DIR)/*.deb
+	@ls -l $(DEB_DIR)/*.deb
+
+# The packages unpacked into a scratch root: files where expected, the
+# binary runs, units and man page pass their checkers.
+package-test: deb
+	$(TOP)/tools/tests/package-test.sh $(DEB_DIR)
+
 artifacts: xen-stock xen-release xen-debug dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
@@ -62,6 +145,27 @@ unit-test:
 	$(CARGO) test --quiet --workspace --lib --bins
 	$(CARGO) test --quiet -p xen-numastat-tools --tests
 
+# The bash and fish completions run as each shell runs them.
+completion-test: deps
+	$(TOP)/tools/tests/completions.sh
+
+# The machine formats of the host tests, checked by the tools that read
+# them: each --prometheus output by promtool check metrics, each --json
+# output against tools/xen-numastat.schema.json (python3-jsonschema).
+SAMPLES := $(BUILD)/samples
+formats-check: deps
+	rm -rf $(SAMPLES) && mkdir -p $(SAMPLES)
+	XEN_NUMASTAT_SAMPLES=$(SAMPLES) $(CARGO) test --quiet -p xen-numastat-tools --bins
+	@n=0; for f in $(SAMPLES)/*.prom; do \
+	    promtool check metrics < $$f || { echo "promtool: $$f" >&2; exit 1; }; n=$$((n+1)); \
+	done; echo "formats-check: promtool check metrics passed on $$n expositions"
+	python3 $(TOP)/tools/tests/check-json.py $(TOP)/tools/xen-numastat.schema.json $(SAMPLES)
+
+# Debian's node_exporter (textfile collector) and prometheus on 127.0.0.1
+# serving a rendered exposition; PromQL must return its numbers.
+prometheus-e2e: formats-check
+	timeout 120 python3 $(TOP)/tools/tests/prometheus-e2e.py $(SAMPLES)
+
 # Xen's code generation contract, checked on both linked patched images.
 codegen-check: xen-release xen-debug
 	python3 $(TOP)/hypervisor/tests/check-codegen.py --self-test
@@ -74,7 +178,8 @@ codegen-check: xen-release xen-debug
 qemu-test: artifacts
 	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
 
-test: deps fmt-check clippy unit-test codegen-check qemu-test
+test: deps fmt-check clippy unit-test completion-test formats-check prometheus-e2e units-check \
+      package-test codegen-check qemu-test
 
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs

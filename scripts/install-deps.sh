@@ -6,7 +6,12 @@
 set -euo pipefail
 
 pkgs=(qemu-system-x86 busybox-static cpio flex bison dpkg-dev xz-utils patch
-      python3 binutils make gcc bc)
+      python3 binutils make gcc bc
+      # Packaging and its checks (make deb, make package-test).
+      debhelper fakeroot lintian systemd python3-jsonschema
+      # The shells whose completions are tested, and Prometheus's promtool
+      # and node_exporter for the metrics checks.
+      bash zsh fish prometheus prometheus-node-exporter)
 
 src_list=/etc/apt/sources.list.d/xen-numastat-src.sources
 need_update=0

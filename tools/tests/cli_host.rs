@@ -30,6 +30,9 @@ fn usage_errors_exit_2_with_one_line_before_any_hypercall() {
         &["-w", "0"],
         &["--prometheus", "-w", "1", "2"],
         &["--json=yes"],
+        &["--json", "--prometheus"],
+        &["--prometheus", "--format=json"],
+        &["-p", "--", "-H"],
         // Domain ids: not a number, negative, reserved, wrapping, missing.
         &["-d", "dom1"],
         &["-d", "-1"],

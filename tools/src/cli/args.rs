@@ -302,6 +302,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut help = false;
     let mut version = false;
     let mut o = Options::default();
+    // The first option that chose a format, and which: a second one that
+    // chooses another is an error, not last-wins (`--json --prometheus`
+    // is a mistake, not a preference).
+    let mut format_from: Option<(String, Format)> = None;
+    let mut set_format = |o: &mut Options, flag: &str, f: Format| match &format_from {
+        Some((first, g)) if *g != f => Err(usage(format!(
+            "{first} and {flag} ask for two output formats; give one"
+        ))),
+        _ => {
+            format_from.get_or_insert_with(|| (flag.to_string(), f));
+            o.format = f;
+            Ok(())
+        }
+    };
     let mut args: Args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
         let arg = arg
@@ -347,11 +361,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             }
             "--json" => {
                 no_value()?;
-                o.format = Format::Json
+                set_format(&mut o, name, Format::Json)?
             }
             "--prometheus" => {
                 no_value()?;
-                o.format = Format::Prometheus
+                set_format(&mut o, name, Format::Prometheus)?
             }
             "--pages" => {
                 no_value()?;
@@ -365,7 +379,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
                 // Optional value, only as --sort=NODE.
                 o.table.sort = Some(inline.map(parse_sort_node).transpose()?);
             }
-            "--format" => o.format = parse_format(&value(FORMATS)?)?,
+            "--format" => {
+                let v = value(FORMATS)?;
+                set_format(&mut o, &format!("--format={v}"), parse_format(&v)?)?
+            }
+            "--" => {
+                // The end of the options; the command takes no operands.
+                no_value()?;
+                if let Some(a) = args.next() {
+                    return Err(usage(format!(
+                        "unexpected argument {:?} after --; xen-numastat takes no operands",
+                        a.to_string_lossy()
+                    )));
+                }
+            }
             "--unit" => o.table.unit = parse_unit(&value(UNITS)?)?,
             "--width" => {
                 o.table.width = Some(parse_width(&value("a column count, 0: never fold")?)?)
@@ -493,9 +520,10 @@ mod tests {
         assert_eq!(show(&["--heap", "--format=seed"]), (false, true, Seed));
         assert_eq!(show(&["--format", "seed", "-p"]), (true, false, Seed));
         assert_eq!(
-            show(&["--format=seed", "--format=table"]),
-            (true, true, Table)
+            show(&["--format=seed", "--format=seed"]),
+            (true, true, Seed)
         );
+        assert_eq!(show(&["--json", "--format=json"]), (true, true, Json));
         assert_eq!(show(&["--json", "-H"]), (false, true, Json));
         assert_eq!(show(&["--format=json"]), (true, true, Json));
         // --prometheus alone: every view, domains included.
@@ -653,6 +681,38 @@ mod tests {
         assert_eq!(p(&["-hV"]), Ok(Command::Help));
         assert!(p(&["-h", "-x"]).is_err());
         assert!(p(&["-h", "-d", "x"]).is_err());
+    }
+
+    #[test]
+    fn two_formats_are_an_error_not_last_wins() {
+        let err = |args: &[&str]| p(args).unwrap_err().to_string();
+        assert_eq!(
+            err(&["--json", "--prometheus"]),
+            "--json and --prometheus ask for two output formats; give one"
+        );
+        assert_eq!(
+            err(&["--prometheus", "-H", "--json"]),
+            "--prometheus and --json ask for two output formats; give one"
+        );
+        assert_eq!(
+            err(&["--format", "seed", "--format=table"]),
+            "--format=seed and --format=table ask for two output formats; give one"
+        );
+        assert!(err(&["--json", "--format=prometheus"]).contains("two output formats"));
+    }
+
+    #[test]
+    fn double_dash_ends_the_options() {
+        assert_eq!(show(&["-H", "--"]), (false, true, Format::Table));
+        assert_eq!(show(&["--"]), (true, true, Format::Table));
+        let err = |args: &[&str]| p(args).unwrap_err().to_string();
+        assert_eq!(
+            err(&["-H", "--", "-p"]),
+            "unexpected argument \"-p\" after --; xen-numastat takes no operands"
+        );
+        assert!(err(&["--", "3"]).contains("after --"));
+        // `-d --` is a domain named "--", refused as such.
+        assert!(err(&["-d", "--"]).contains("domain '--' is not a decimal domain id"));
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub const EXIT_NO_DOMAIN: u8 = 7;
 /// are printed first (they fall back to upstream sysctls).
 pub const EXIT_NEEDS_PATCHED: u8 = 8;
 
-/// Every exit code with the line `--help` shows for it.
+/// Every exit code with the line `--help` shows for it (after `  N  `,
+/// so each fits 80 columns).
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (EXIT_OK, "success"),
     (EXIT_INTERNAL, "internal or other error"),
@@ -48,7 +49,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         EXIT_NO_NUMASTAT,
-        "the hypervisor is not Xen 4.17 (EACCES), or lacks a numastat op that has no fallback",
+        "not Xen 4.17 (EACCES), or a numastat op without a fallback is missing",
     ),
     (
         EXIT_REJECTED,
@@ -60,8 +61,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         EXIT_NEEDS_PATCHED,
-        "-d needs the patched hypervisor (no XEN_SYSCTL_numa_getdomnodestat: stock Xen); \
-         the other views were printed",
+        "-d needs the patched hypervisor; the other views were printed",
     ),
 ];
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! Every flag of `xen-numastat`, once. The tests check that `--help`, the
-//! man page (tools/xen-numastat.1) and the shell completions
+//! man page (tools/xen-numastat.8) and the shell completions
 //! (tools/completions/) name exactly these, so none of them drifts from
 //! the parser (args.rs, whose own tests parse each of them).
 
@@ -25,7 +25,8 @@ pub const FLAGS: &[(&str, &str)] = &[
 ];
 
 /// The flags a text names: `--long` words, and `-x` short ones standing
-/// alone (after a space, a bracket, `|`, `,`, a quote or a line start). Roff's `\-`
+/// alone (after a space, a bracket, `|`, `,`, a quote, zsh's `*` or a line
+/// start). Roff's `\-`
 /// is read as `-` and its font escapes (`\fB`) are dropped first.
 pub fn named_in(text: &str) -> std::collections::BTreeSet<String> {
     let text = text
@@ -41,7 +42,17 @@ pub fn named_in(text: &str) -> std::collections::BTreeSet<String> {
             && (i == 0
                 || matches!(
                     b[i - 1],
-                    b' ' | b'[' | b'(' | b'{' | b'|' | b',' | b'\n' | b'\'' | b'"' | b'\t'
+                    b' ' | b'['
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'{'
+                        | b'|'
+                        | b','
+                        | b'\n'
+                        | b'\''
+                        | b'"'
+                        | b'\t'
                 ));
         if !starts {
             continue;

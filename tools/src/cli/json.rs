@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! `--json`: one document per sample, schema in docs/cli.md
-//! (`schema_version` [`SCHEMA_VERSION`]). Every memory amount is an integer
+//! `--json`: one document per sample, described in docs/cli.md and by the
+//! JSON Schema tools/xen-numastat.schema.json (`schema_version`
+//! [`SCHEMA_VERSION`]; make formats-check validates every output of the
+//! host tests against it). Every memory amount is an integer
 //! number of bytes in a field named `*_bytes`; Xen's own counters keep
 //! their names and are in pages (`tot_pages`). Written by hand (a small
 //! value type and its serializer) to keep the static binary free of
@@ -198,6 +200,11 @@ pub fn document(s: &Snapshot) -> Json {
         (
             "tool",
             Json::Str(format!("xen-numastat {}", env!("CARGO_PKG_VERSION"))),
+        ),
+        ("timestamp", Json::Str(s.taken.rfc3339())),
+        (
+            "hostname",
+            s.taken.hostname.clone().map_or(Json::Null, Json::Str),
         ),
         ("page_size", Json::Uint(PAGE_SIZE as u64)),
         ("nodes", uints(s.nodes())),

@@ -257,9 +257,67 @@ pub fn node_list(ids: &[u32]) -> String {
     parts.join(",")
 }
 
+/// When and where a sample was taken (JSON `timestamp`, `hostname`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taken {
+    /// Milliseconds since the Unix epoch, UTC.
+    pub unix_ms: u64,
+    /// The kernel's host name (`/proc/sys/kernel/hostname`, as
+    /// `hostname(1)` prints it); `None` if it cannot be read.
+    pub hostname: Option<String>,
+}
+
+impl Taken {
+    /// Now, on this host.
+    pub fn now() -> Self {
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim_end().to_string())
+            .filter(|h| !h.is_empty());
+        Self { unix_ms, hostname }
+    }
+
+    /// RFC 3339 in UTC with milliseconds: `2026-12-01T14:05:03.123Z`.
+    pub fn rfc3339(&self) -> String {
+        let secs = self.unix_ms / 1000;
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        // Days since 1970-01-01 to a civil date: Howard Hinnant's
+        // days_from_civil inverted (proleptic Gregorian calendar).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60,
+            self.unix_ms % 1000
+        )
+    }
+}
+
+/// A snapshot starts when its sample does (`Snapshot::default()` in
+/// cli/mod.rs's `sample`), so its default is now, here.
+impl Default for Taken {
+    fn default() -> Self {
+        Self::now()
+    }
+}
+
 /// One sample: what was asked for and fetched.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
+    /// When it was taken, and on which host.
+    pub taken: Taken,
     pub topology: Option<Topology>,
     pub heap: Option<Heap>,
     pub free: Option<Free>,
@@ -312,6 +370,28 @@ mod tests {
         assert_eq!(
             uuid(b"dom0-testkit\0\0\0\0"),
             "646f6d30-2d74-6573-746b-697400000000"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = |unix_ms| {
+            Taken {
+                unix_ms,
+                hostname: None,
+            }
+            .rfc3339()
+        };
+        assert_eq!(t(0), "1970-01-01T00:00:00.000Z");
+        // date -u -d @951782400 (a leap day), @1764597903.
+        assert_eq!(t(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(t(1_764_597_903_123), "2025-12-01T14:05:03.123Z");
+        assert_eq!(t(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+        let now = Taken::now();
+        assert!(now.unix_ms > 1_700_000_000_000);
+        assert_eq!(
+            now.hostname.is_some(),
+            std::path::Path::new("/proc/sys/kernel/hostname").exists()
         );
     }
 

@@ -1,17 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! `--prometheus`: the Prometheus text exposition format (version 0.0.4),
-//! for node_exporter's textfile collector. Names follow node_exporter's
-//! NUMA metrics (`node_memory_numa_*`) with a `xen_numa_` prefix and the
-//! unit in the name (`_bytes`, `_ratio`); docs/cli.md lists them. Every
-//! family has HELP and TYPE lines and its samples together.
+//! for node_exporter's textfile collector. Every name has the prefix
+//! `xen_numa_` and its unit (`_bytes`, `_ratio`); docs/cli.md lists them.
+//! Every family has HELP and TYPE lines and its samples together.
+//!
+//! A series' labels are its identity, so they hold only what cannot
+//! change while Xen runs: node, zone, domid, page list. Attributes go into
+//! `_info` families (value 1) to join on: a zone's address range, a
+//! domain's UUID. What can change at run time is a value, never a label:
+//! whether a zone is DMA is known only while Xen's boot message is in the
+//! console ring, so it is the value of `xen_numa_heap_zone_dma`, absent
+//! when unknown, not a label that would rename every zone series when the
+//! ring wraps.
 
-use super::model::{zone_range_label, HeapSource, Snapshot, ZoneHeap};
+use super::model::{HeapSource, Snapshot, ZoneHeap};
 use std::fmt::Write as _;
-use xen_numastat_abi::{zone_end_maddr, zone_start_maddr, PAGE_SIZE, XEN_INVALID_NODE_DIST};
+use xen_numastat_abi::{
+    zone_end_maddr, zone_start_maddr, MEMZONE_XEN, PAGE_SHIFT, PAGE_SIZE, XEN_INVALID_NODE_DIST,
+};
+use xen_numastat_tools::HeapCounts;
 
 /// One metric family being written.
 struct Family<'a> {
     out: &'a mut String,
+    name: &'static str,
 }
 
 /// A label value, escaped as the format wants (`\\`, `\"`, `\n`).
@@ -22,8 +34,8 @@ fn escape(v: &str) -> String {
 }
 
 impl Family<'_> {
-    fn sample(&mut self, name: &str, labels: &[(&str, String)], value: impl std::fmt::Display) {
-        self.out.push_str(name);
+    fn sample(&mut self, labels: &[(&str, String)], value: impl std::fmt::Display) {
+        self.out.push_str(self.name);
         if !labels.is_empty() {
             self.out.push('{');
             for (i, (k, v)) in labels.iter().enumerate() {
@@ -38,79 +50,96 @@ impl Family<'_> {
     }
 }
 
-fn family<'a>(out: &'a mut String, name: &str, help: &str) -> Family<'a> {
+fn family<'a>(out: &'a mut String, name: &'static str, help: &str) -> Family<'a> {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} gauge");
-    Family { out }
+    Family { out, name }
 }
 
 fn bytes(pages: u64) -> u64 {
     pages.saturating_mul(PAGE_SIZE as u64)
 }
 
+/// The zones that get series: those that start below the host's top of
+/// memory (physinfo's `max_mfn`, fixed at boot), or that hold free pages
+/// (never hide memory). Without `-p` the top is not known and every zone
+/// is kept: the set must not depend on what is free at the moment. Zone 0
+/// (`MEMZONE_XEN`) holds pages only with CONFIG_SEPARATE_XENHEAP, which
+/// x86 has not (xen/common/page_alloc.c); it is kept only if it has some.
+fn zones_with_memory(c: &HeapCounts, max_mfn: Option<u64>) -> Vec<u32> {
+    let top = max_mfn.map(|m| m.saturating_add(1) << PAGE_SHIFT);
+    c.zones()
+        .iter()
+        .copied()
+        .filter(|&z| {
+            let in_ram = z as usize != MEMZONE_XEN
+                && match (zone_start_maddr(z as usize), top) {
+                    (Some(start), Some(top)) => start < top,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+            in_ram || c.zone_total(z) > 0
+        })
+        .collect()
+}
+
 /// The exposition of `s`.
 pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
     let o = &mut out;
-    let heap_source = s.heap.as_ref().map_or("", |h| h.source.sysctl());
     family(
         o,
-        "xen_numastat_info",
-        "xen-numastat version and data sources (always 1).",
+        "xen_numa_build_info",
+        "The xen-numastat that wrote these metrics (always 1).",
     )
-    .sample(
-        "xen_numastat_info",
-        &[
-            ("version", env!("CARGO_PKG_VERSION").into()),
-            ("heap_source", heap_source.into()),
-        ],
-        1,
-    );
+    .sample(&[("version", env!("CARGO_PKG_VERSION").into())], 1);
     if let Some(t) = &s.topology {
         let p = &t.physinfo;
         family(
             o,
             "xen_numa_nodes_online",
-            "NUMA nodes online (XEN_SYSCTL_physinfo).",
+            "NUMA nodes online (XEN_SYSCTL_physinfo nr_nodes).",
         )
-        .sample("xen_numa_nodes_online", &[], p.nr_nodes);
+        .sample(&[], p.nr_nodes);
         family(
             o,
             "xen_numa_cpus_online",
-            "CPUs online (XEN_SYSCTL_physinfo).",
+            "CPUs online (XEN_SYSCTL_physinfo nr_cpus).",
         )
-        .sample("xen_numa_cpus_online", &[], p.nr_cpus);
+        .sample(&[], p.nr_cpus);
         family(
             o,
             "xen_numa_memory_total_bytes",
-            "Memory of the host (XEN_SYSCTL_physinfo).",
+            "RAM of the host, holes left out (XEN_SYSCTL_physinfo total_pages).",
         )
-        .sample("xen_numa_memory_total_bytes", &[], bytes(p.total_pages));
+        .sample(&[], bytes(p.total_pages));
         family(
             o,
             "xen_numa_memory_free_bytes",
-            "Free memory of the host (XEN_SYSCTL_physinfo).",
+            "Free memory of the host: Xen's free heap pages (XEN_SYSCTL_physinfo free_pages).",
         )
-        .sample("xen_numa_memory_free_bytes", &[], bytes(p.free_pages));
+        .sample(&[], bytes(p.free_pages));
         let nodes = t.online_nodes();
         let node = |n: u32| vec![("node", n.to_string())];
         let mut f = family(
             o,
             "xen_numa_node_memory_total_bytes",
-            "Memory of the node (XEN_SYSCTL_numainfo memsize).",
+            "Address span of the node's memory, holes included, not its RAM \
+             (XEN_SYSCTL_numainfo memsize, node_spanned_pages): the nodes can add up to \
+             more than xen_numa_memory_total_bytes.",
         );
         for &n in &nodes {
             let (size, _) = t.node_memory(n).unwrap_or((0, 0));
-            f.sample("xen_numa_node_memory_total_bytes", &node(n), bytes(size));
+            f.sample(&node(n), bytes(size));
         }
         let mut f = family(
             o,
             "xen_numa_node_memory_free_bytes",
-            "Free memory of the node (XEN_SYSCTL_numainfo memfree).",
+            "Free memory of the node: Xen's free heap pages on it (XEN_SYSCTL_numainfo memfree).",
         );
         for &n in &nodes {
             let (_, free) = t.node_memory(n).unwrap_or((0, 0));
-            f.sample("xen_numa_node_memory_free_bytes", &node(n), bytes(free));
+            f.sample(&node(n), bytes(free));
         }
         if t.cpus.is_some() {
             let mut f = family(
@@ -119,14 +148,15 @@ pub fn render(s: &Snapshot) -> String {
                 "CPUs on the node (XEN_SYSCTL_cputopoinfo).",
             );
             for &n in &nodes {
-                f.sample("xen_numa_node_cpus", &node(n), t.cpus_of(n).len());
+                f.sample(&node(n), t.cpus_of(n).len());
             }
         }
         if let Some(ni) = &t.numainfo {
             let mut f = family(
                 o,
                 "xen_numa_node_distance",
-                "ACPI SLIT distance between two nodes (XEN_SYSCTL_numainfo).",
+                "ACPI SLIT distance from node to node, 10 for a node to itself \
+                 (XEN_SYSCTL_numainfo).",
             );
             for &from in &nodes {
                 for &to in &nodes {
@@ -134,11 +164,7 @@ pub fn render(s: &Snapshot) -> String {
                         .distance(from as usize, to as usize)
                         .filter(|&d| d != XEN_INVALID_NODE_DIST)
                     {
-                        f.sample(
-                            "xen_numa_node_distance",
-                            &[("from", from.to_string()), ("to", to.to_string())],
-                            d,
-                        );
+                        f.sample(&[("from", from.to_string()), ("to", to.to_string())], d);
                     }
                 }
             }
@@ -149,44 +175,66 @@ pub fn render(s: &Snapshot) -> String {
             o,
             "xen_numa_heap_snapshot",
             "1 if the heap figures are one snapshot (XEN_SYSCTL_numa_availheap), 0 if summed \
-             from one XEN_SYSCTL_availheap call per node and zone.",
+             from one XEN_SYSCTL_availheap call per node and zone (a Xen without the patch).",
         )
-        .sample(
-            "xen_numa_heap_snapshot",
-            &[],
-            u8::from(h.source == HeapSource::NumaAvailheap),
-        );
+        .sample(&[], u8::from(h.source == HeapSource::NumaAvailheap));
         if let Some(end) = h.dma.boundary() {
             family(
                 o,
                 "xen_numa_heap_dma_boundary_bytes",
-                "First machine address above Xen's DMA zone (boot message in the console ring).",
+                "First machine address above Xen's DMA zones (from its boot message in the \
+                 console ring; absent once the ring no longer holds it).",
             )
-            .sample("xen_numa_heap_dma_boundary_bytes", &[], end);
+            .sample(&[], end);
         }
         if let Some(c) = &h.availheap.counts {
+            let max_mfn = s.topology.as_ref().map(|t| t.physinfo.max_mfn);
+            let zones = zones_with_memory(c, max_mfn);
+            let hex = |a: Option<u64>| a.map_or(String::new(), |a| format!("{a:#x}"));
+            let mut f = family(
+                o,
+                "xen_numa_heap_zone_info",
+                "A zone of Xen's buddy allocator: machine addresses start (inclusive) to end \
+                 (exclusive), in hex (always 1).",
+            );
+            for &z in &zones {
+                f.sample(
+                    &[
+                        ("zone", z.to_string()),
+                        ("start", hex(zone_start_maddr(z as usize))),
+                        ("end", hex(zone_end_maddr(z as usize))),
+                    ],
+                    1,
+                );
+            }
+            if zones
+                .iter()
+                .any(|&z| ZoneHeap::of(z, h.dma) != ZoneHeap::Unknown)
+            {
+                let mut f = family(
+                    o,
+                    "xen_numa_heap_zone_dma",
+                    "1 if Xen keeps the zone for DMA allocations (below the DMA boundary), 0 if \
+                     not; absent while the DMA boundary is unknown.",
+                );
+                for &z in &zones {
+                    match ZoneHeap::of(z, h.dma) {
+                        ZoneHeap::Dma => f.sample(&[("zone", z.to_string())], 1),
+                        ZoneHeap::Dom | ZoneHeap::Xen => f.sample(&[("zone", z.to_string())], 0),
+                        ZoneHeap::Unknown => {}
+                    }
+                }
+            }
             let mut f = family(
                 o,
                 "xen_numa_heap_zone_free_bytes",
-                "Free memory of Xen's heap by node and buddy allocator zone (machine addresses \
-                 start to end; heap dma, dom or xen).",
+                "Free memory of Xen's heap on the node in the buddy allocator zone \
+                 (XEN_SYSCTL_numa_availheap; xen_numa_heap_zone_info has the zone's addresses).",
             );
             for n in c.online_nodes() {
-                for &z in c.zones() {
-                    let hex = |a: Option<u64>| {
-                        a.filter(|_| z > 0)
-                            .map_or(String::new(), |a| format!("{a:#x}"))
-                    };
+                for &z in &zones {
                     f.sample(
-                        "xen_numa_heap_zone_free_bytes",
-                        &[
-                            ("node", n.to_string()),
-                            ("zone", z.to_string()),
-                            ("start", hex(zone_start_maddr(z as usize))),
-                            ("end", hex(zone_end_maddr(z as usize))),
-                            ("range", zone_range_label(z)),
-                            ("heap", ZoneHeap::of(z, h.dma).name().into()),
-                        ],
+                        &[("node", n.to_string()), ("zone", z.to_string())],
                         bytes(c.pages(n, z).unwrap_or(0)),
                     );
                 }
@@ -197,11 +245,11 @@ pub fn render(s: &Snapshot) -> String {
         let mut f = family(
             o,
             "xen_numa_free_memory_bytes",
-            "Free memory on the node's free lists (-d free).",
+            "Free memory on the node's free lists, counted by walking them \
+             (XEN_SYSCTL_numa_getdomnodestat of the free pages; -d free).",
         );
         for n in free.stat.online_nodes() {
             f.sample(
-                "xen_numa_free_memory_bytes",
                 &[("node", n.to_string())],
                 bytes(free.stat.pages(n).map_or(0, |p| p.page_list)),
             );
@@ -211,22 +259,29 @@ pub fn render(s: &Snapshot) -> String {
         family(
             o,
             "xen_numa_domain_placement_supported",
-            "1 if this Xen reports per-domain placement (XEN_SYSCTL_numa_getdomnodestat).",
+            "1 if this Xen reports per-domain placement (XEN_SYSCTL_numa_getdomnodestat), 0 if \
+             not (a stock Xen: no xen_numa_domain_* series).",
         )
-        .sample(
-            "xen_numa_domain_placement_supported",
-            &[],
-            u8::from(s.domains.is_some()),
-        );
+        .sample(&[], u8::from(s.domains.is_some()));
     }
     if let Some(ds) = &s.domains {
-        let id =
-            |d: &super::model::Domain| vec![("domid", d.domid().to_string()), ("handle", d.uuid())];
+        let id = |d: &super::model::Domain| vec![("domid", d.domid().to_string())];
+        let mut f = family(
+            o,
+            "xen_numa_domain_info",
+            "A domain: its handle, the UUID the toolstack gave it (always 1).",
+        );
+        for d in ds {
+            let mut l = id(d);
+            l.push(("uuid", d.uuid()));
+            f.sample(&l, 1);
+        }
         let mut f = family(
             o,
             "xen_numa_domain_memory_bytes",
-            "Memory of the domain on the node, per page list (page_list, xenpage_list, \
-             extra_page_list; XEN_SYSCTL_numa_getdomnodestat).",
+            "Memory of the domain on the node, by page list: page_list (its memory), \
+             xenpage_list (Xen heap pages it owns), extra_page_list \
+             (XEN_SYSCTL_numa_getdomnodestat).",
         );
         for d in ds {
             for n in d.stat.online_nodes() {
@@ -239,7 +294,7 @@ pub fn render(s: &Snapshot) -> String {
                     let mut l = id(d);
                     l.push(("node", n.to_string()));
                     l.push(("list", list.into()));
-                    f.sample("xen_numa_domain_memory_bytes", &l, bytes(v));
+                    f.sample(&l, bytes(v));
                 }
             }
         }
@@ -249,29 +304,29 @@ pub fn render(s: &Snapshot) -> String {
             "Nodes that hold any of the domain's page_list memory.",
         );
         for d in ds {
-            f.sample("xen_numa_domain_nodes", &id(d), d.nodes_used());
+            f.sample(&id(d), d.nodes_used());
         }
         let mut f = family(
             o,
             "xen_numa_domain_local_ratio",
-            "Share of the domain's page_list memory on the nodes of its node affinity \
-             (XEN_DOMCTL_getnodeaffinity); absent for a domain without memory.",
+            "Share (0 to 1) of the domain's page_list memory on the nodes of its node \
+             affinity (XEN_DOMCTL_getnodeaffinity); absent for a domain without memory.",
         );
         for d in ds {
             if let Some(r) = d.local_ratio() {
-                f.sample("xen_numa_domain_local_ratio", &id(d), r);
+                f.sample(&id(d), r);
             }
         }
         let mut f = family(
             o,
             "xen_numa_domain_node_affinity",
-            "1 for each node in the domain's node affinity (XEN_DOMCTL_getnodeaffinity).",
+            "1 for each online node in the domain's node affinity (XEN_DOMCTL_getnodeaffinity).",
         );
         for d in ds {
             for &n in &d.affinity {
                 let mut l = id(d);
                 l.push(("node", n.to_string()));
-                f.sample("xen_numa_domain_node_affinity", &l, 1);
+                f.sample(&l, 1);
             }
         }
     }

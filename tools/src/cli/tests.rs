@@ -119,6 +119,9 @@ impl Source for Host {
             nr_nodes: self.nodes.len() as u32,
             nr_cpus: self.cpus.len() as u32,
             total_pages: self.nodes.iter().map(|n| n.0).sum(),
+            // The top of the highest node's zone (node n's memory is in
+            // zone 19 + n).
+            max_mfn: (1u64 << (19 + self.nodes.len() - 1).min(NR_ZONES - 1)) - 1,
             free_pages: (0..self.nodes.len()).map(|n| self.free(n)).sum(),
             ..Default::default()
         })
@@ -243,6 +246,45 @@ fn options(args: &[&str]) -> Options {
     }
 }
 
+/// Keeps a machine-format output for the checks of make formats-check
+/// (promtool, the JSON Schema), if `XEN_NUMASTAT_SAMPLES` names a
+/// directory: one file per command line, `.prom`, `.json`, or `.jsonl`
+/// for watch mode's document per line.
+fn keep_sample(o: &Options, args: &[&str], out: &str) {
+    let Some(dir) = std::env::var_os("XEN_NUMASTAT_SAMPLES") else {
+        return;
+    };
+    let ext = match (o.format, o.watch.is_some()) {
+        (Format::Prometheus, _) => "prom",
+        (Format::Json, false) => "json",
+        (Format::Json, true) => "jsonl",
+        _ => return,
+    };
+    let name: String = args
+        .join("_")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    // The same command line on two hosts, or from two test threads: keep
+    // each (create_new picks the first free number atomically).
+    let dir = std::path::PathBuf::from(dir);
+    for n in 0.. {
+        let path = dir.join(format!("{name}.{n}.{ext}"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                std::io::Write::write_all(&mut f, out.as_bytes()).unwrap();
+                return;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+}
+
 /// Runs `args` against `host`: (exit code, stdout, stderr).
 fn run_on(host: &Host, args: &[&str]) -> (u8, String, String) {
     let o = options(args);
@@ -255,24 +297,40 @@ fn run_on(host: &Host, args: &[&str]) -> (u8, String, String) {
             err: &mut err,
         },
     );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    let out = String::from_utf8(out).unwrap();
+    keep_sample(&o, args, &out);
+    (code, out, String::from_utf8(err).unwrap())
 }
 
 // ---- flags, help, man page, completions ---------------------------------
 
-const MAN: &str = include_str!("../../xen-numastat.1");
+const MAN: &str = include_str!("../../xen-numastat.8");
 const BASH: &str = include_str!("../../completions/xen-numastat.bash");
 const ZSH: &str = include_str!("../../completions/_xen-numastat");
+const FISH: &str = include_str!("../../completions/xen-numastat.fish");
+
+/// The flags of fish's `complete` lines: `-s X` is `-X`, `-l NAME` is
+/// `--NAME`.
+fn fish_flags(text: &str) -> std::collections::BTreeSet<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| l.starts_with("complete ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for w in words.windows(2) {
+            match w[0] {
+                "-s" => found.insert(format!("-{}", w[1])),
+                "-l" => found.insert(format!("--{}", w[1])),
+                _ => false,
+            };
+        }
+    }
+    found
+}
 
 #[test]
 fn help_man_page_and_completions_name_the_same_flags() {
     let want = flags::all();
     assert_eq!(flags::named_in(&help()), want, "--help");
-    assert_eq!(flags::named_in(MAN), want, "tools/xen-numastat.1");
+    assert_eq!(flags::named_in(MAN), want, "tools/xen-numastat.8");
     let bash_list = BASH
         .split("local flags=\"")
         .nth(1)
@@ -285,6 +343,21 @@ fn help_man_page_and_completions_name_the_same_flags() {
         .collect::<Vec<_>>()
         .join("\n");
     assert_eq!(flags::named_in(&zsh_specs), want, "zsh completion");
+    assert_eq!(fish_flags(FISH), want, "fish completion");
+    // Each completes --format's values: the spec, and the values near it.
+    for (shell, text, spec) in [
+        ("bash", BASH, "--format)"),
+        ("zsh", ZSH, "--format=["),
+        ("fish", FISH, "-l format"),
+    ] {
+        let at = text
+            .find(spec)
+            .unwrap_or_else(|| panic!("{shell}: no {spec}"));
+        let near: String = text[at..].chars().take(120).collect();
+        for f in ["table", "seed", "json", "prometheus"] {
+            assert!(near.contains(f), "{shell}: --format lacks {f}: {near}");
+        }
+    }
     // Every flag of the list parses (with a value where it needs one).
     for &(short, long) in flags::FLAGS {
         for f in [short, long].into_iter().filter(|f| !f.is_empty()) {
@@ -301,6 +374,17 @@ fn help_man_page_and_completions_name_the_same_flags() {
                 "{args:?}"
             );
         }
+    }
+}
+
+#[test]
+fn help_fits_80_columns() {
+    for line in help().lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
     }
 }
 
@@ -355,6 +439,8 @@ fn usage_errors_exit_2_with_one_line_before_any_hypercall() {
         &["--unit=parsecs"],
         &["--bogus"],
         &["-s99"],
+        &["--json", "--prometheus"],
+        &["-H", "--", "-p"],
     ] {
         let (code, out, err) = run_args(args);
         assert_eq!(code, EXIT_USAGE, "{args:?}");
@@ -550,6 +636,12 @@ fn json_parses_back_and_matches_the_table() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["nodes"], serde_json::json!([0, 1, 2]));
+    let ts = v["timestamp"].as_str().unwrap();
+    assert!(ts.len() == 24 && ts.ends_with('Z'), "{ts}");
+    assert_eq!(
+        v["hostname"].as_str(),
+        model::Taken::now().hostname.as_deref()
+    );
     // Heap: node totals equal the table's Total row.
     let totals = table_row(table.split("Free heap memory").nth(1).unwrap(), "Total", 0);
     let node_free = v["heap"]["node_free_bytes"].as_array().unwrap();
@@ -615,7 +707,7 @@ fn parse_prom(text: &str) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
             None => (series, ""),
         };
         assert_eq!(name, current, "{line}: not under its TYPE");
-        assert!(name.starts_with("xen_numa"), "{name}");
+        assert!(name.starts_with("xen_numa_"), "one prefix: {name}");
         let labels: BTreeMap<String, String> = labels
             .split(',')
             .filter(|l| !l.is_empty())
@@ -659,36 +751,46 @@ fn prometheus_alone_has_every_view_and_parses_back() {
     assert_eq!(
         get(
             "xen_numa_heap_zone_free_bytes",
-            &[
-                ("node", "0"),
-                ("zone", "19"),
-                ("start", "0x40000000"),
-                ("end", "0x80000000"),
-                ("range", "1G-2G"),
-                ("heap", "dom")
-            ]
+            &[("node", "0"), ("zone", "19")]
         ),
         (100_000u64 * 4096) as f64
     );
-    let handle = "01010101-0101-0101-0101-010101010101";
     assert_eq!(
         get(
-            "xen_numa_domain_memory_bytes",
+            "xen_numa_heap_zone_info",
             &[
-                ("domid", "1"),
-                ("handle", handle),
-                ("node", "2"),
-                ("list", "page_list")
+                ("zone", "19"),
+                ("start", "0x40000000"),
+                ("end", "0x80000000")
             ]
         ),
-        (512u64 * 4096) as f64
+        1.0
+    );
+    assert_eq!(get("xen_numa_heap_zone_dma", &[("zone", "16")]), 1.0);
+    assert_eq!(get("xen_numa_heap_zone_dma", &[("zone", "17")]), 0.0);
+    assert_eq!(
+        get("xen_numa_node_memory_total_bytes", &[("node", "2")]),
+        (1u64 << 30) as f64
+    );
+    let handle = "01010101-0101-0101-0101-010101010101";
+    assert_eq!(
+        get("xen_numa_domain_info", &[("domid", "1"), ("uuid", handle)]),
+        1.0
     );
     assert_eq!(
         get(
-            "xen_numa_domain_local_ratio",
-            &[("domid", "1"), ("handle", handle)]
+            "xen_numa_domain_memory_bytes",
+            &[("domid", "1"), ("node", "2"), ("list", "page_list")]
         ),
-        0.0
+        (512u64 * 4096) as f64
+    );
+    assert_eq!(get("xen_numa_domain_local_ratio", &[("domid", "1")]), 0.0);
+    assert_eq!(
+        get(
+            "xen_numa_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
     );
     assert_eq!(get("xen_numa_domain_placement_supported", &[]), 1.0);
     assert_eq!(
@@ -705,6 +807,93 @@ fn prometheus_alone_has_every_view_and_parses_back() {
         zone_sum,
         get("xen_numa_node_memory_free_bytes", &[("node", "1")])
     );
+}
+
+/// The (name, labels) of every series of an exposition.
+fn series(text: &str) -> std::collections::BTreeSet<(String, BTreeMap<String, String>)> {
+    parse_prom(text).into_keys().collect()
+}
+
+#[test]
+fn prometheus_series_keep_their_identity_when_the_dma_line_is_gone() {
+    // The same host before and after its console ring wrapped: the DMA
+    // width is no longer known. Only the DMA gauges may go; no zone series
+    // is renamed (the heap label of 0.1.0 renamed 120 of 123).
+    let mut h = Host::new(3, 3);
+    let (_, before, _) = run_on(&h, &["--prometheus"]);
+    h.dma = DmaWidth::Unknown;
+    let (_, after, _) = run_on(&h, &["--prometheus"]);
+    let (before, after) = (series(&before), series(&after));
+    let gone: Vec<&str> = before
+        .difference(&after)
+        .map(|(n, _)| n.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        gone,
+        ["xen_numa_heap_dma_boundary_bytes", "xen_numa_heap_zone_dma"]
+    );
+    assert!(after.is_subset(&before), "new series appeared");
+    // Free memory moving between zones and domains changes values only.
+    let mut h2 = Host::new(3, 3);
+    h2.nodes[1].1[0].1 = 0;
+    h2.domains[2].1 = vec![1, 1, 1];
+    let (_, moved, _) = run_on(&h2, &["--prometheus"]);
+    assert_eq!(series(&moved), before);
+}
+
+#[test]
+fn prometheus_has_no_series_for_zones_without_memory() {
+    // Three nodes: the highest is in zone 21 (4G-8G), max_mfn 8G - 1.
+    let h = Host::new(3, 1);
+    let (_, out, _) = run_on(&h, &["--prometheus", "-p", "-H"]);
+    let zones: std::collections::BTreeSet<u32> = parse_prom(&out)
+        .into_keys()
+        .filter(|(n, _)| n == "xen_numa_heap_zone_free_bytes")
+        .map(|(_, l)| l["zone"].parse().unwrap())
+        .collect();
+    assert_eq!(zones, (1..=21).collect());
+    // No label holds a value that repeats another: every zone_free series
+    // is {node, zone}, every domain series starts with its domid.
+    for ((name, labels), _) in parse_prom(&run_on(&h, &["--prometheus"]).1) {
+        let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+        match name.as_str() {
+            "xen_numa_heap_zone_free_bytes" => assert_eq!(keys, ["node", "zone"]),
+            "xen_numa_domain_info" => assert_eq!(keys, ["domid", "uuid"]),
+            n if n.starts_with("xen_numa_domain_")
+                && n != "xen_numa_domain_placement_supported" =>
+            {
+                assert!(keys.contains(&"domid") && !keys.contains(&"uuid"), "{n}")
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Hosts of every shape the JSON can take, for the schema check of make
+/// formats-check (the outputs are kept by `run_on`).
+#[test]
+fn json_of_every_host_shape_parses() {
+    let mut no_dma = Host::new(1, 1);
+    no_dma.dma = DmaWidth::None;
+    let mut unknown = Host::new(2, 2);
+    unknown.dma = DmaWidth::Unknown;
+    unknown.domains[1].1 = vec![0, 0];
+    let mut stock = Host::new(2, 1);
+    stock.stock = true;
+    let wide = Host::new(8, 200);
+    for (host, args) in [
+        (&no_dma, &["--json", "-p", "-H", "-d", "all"][..]),
+        (&unknown, &["--json", "-H", "-d", "all", "-d", "free"]),
+        (&stock, &["--json", "-p", "-H", "-d", "free"]),
+        (&wide, &["--format=json", "-p", "-H", "-d", "all"]),
+    ] {
+        let (code, out, err) = run_on(host, args);
+        assert_eq!(code, EXIT_OK, "{args:?}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["schema_version"], 1, "{args:?}");
+    }
 }
 
 // ---- a stock Xen ------------------------------------------------------------
@@ -766,7 +955,7 @@ fn stock_xen_heap_and_topology_fall_back_and_domains_exit_8() {
     assert!(m
         .keys()
         .all(|(n, _)| !n.starts_with("xen_numa_domain_memory")));
-    let (code, out, _) = run_on(&h, &["--json", "--prometheus", "-p"]);
+    let (code, out, _) = run_on(&h, &["--prometheus", "-p"]);
     assert_eq!(code, EXIT_OK);
     assert!(out.contains("xen_numa_node_memory_total_bytes{node=\"1\"} 1073741824"));
 }
@@ -858,4 +1047,8 @@ fn watch_prints_what_changed() {
         .collect();
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[1]["topology"]["nr_nodes"], 2);
+    // Each its own time (RFC 3339 strings sort as time does), same host.
+    let time = |d: &serde_json::Value| d["timestamp"].as_str().unwrap().to_string();
+    assert!(time(&docs[0]) < time(&docs[1]), "{docs:?}");
+    assert_eq!(docs[0]["hostname"], docs[1]["hostname"]);
 }

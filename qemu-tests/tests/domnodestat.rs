@@ -31,6 +31,9 @@ struct DomStat {
     pieces: u64,
     restarts: u64,
     nr_nodes: u64,
+    /// XEN_NUMA_SRC_*: 1 counters, 2 walk, 3 free.
+    source: u64,
+    status: u64,
     /// Summed over the requested node(s): (page_list, extra, xenpage_list).
     total: (u64, u64, u64),
     /// node -> (page_list, extra_page_list, xenpage_list)
@@ -61,6 +64,8 @@ fn parse_domstat(r: &BootResult, lines: &[String]) -> DomStat {
         pieces: n("pieces"),
         restarts: n("restarts"),
         nr_nodes: n("nr_nodes"),
+        source: n("source"),
+        status: n("status"),
         total: (n("page_list"), n("extra_page_list"), n("xenpage_list")),
         nodes: BTreeMap::new(),
     };
@@ -79,6 +84,40 @@ fn domstat(r: &BootResult, c: &CommandResult) -> DomStat {
     let s = parse_domstat(r, &c.output);
     r.check(s.rc == 0, format!("`{}`: rc {}", c.command, s.rc));
     s
+}
+
+const SRC_COUNTERS: u64 = xen_numastat_abi::XEN_NUMA_SRC_COUNTERS as u64;
+const SRC_WALK: u64 = xen_numastat_abi::XEN_NUMA_SRC_WALK as u64;
+
+/// The counters' answer (`counters`) and the walk's (`walk`) of the same
+/// quiet domain: each says where it came from, and they agree in every
+/// field but `pieces`. Returns the counters' answer.
+fn both(r: &BootResult, counters: &str, walk: &str) -> (DomStat, DomStat) {
+    let c = domstat(r, r.command(counters));
+    let w = domstat(r, r.command(walk));
+    r.check(
+        c.source == SRC_COUNTERS && c.pieces == 1 && c.restarts == 0,
+        format!("`{counters}` is not a counters answer: {c:?}"),
+    );
+    r.check(
+        w.source == SRC_WALK,
+        format!("`{walk}` is not a walk: {w:?}"),
+    );
+    r.check(
+        c.status == 0 && w.status == 0,
+        format!("inconsistent counters: {c:?}"),
+    );
+    r.check(
+        (
+            c.nodes == w.nodes,
+            c.total,
+            c.tot_pages,
+            c.xenheap_pages,
+            c.extra_pages,
+        ) == (true, w.total, w.tot_pages, w.xenheap_pages, w.extra_pages),
+        format!("counters and walk differ:\n counters {c:?}\n walk     {w:?}"),
+    );
+    (c, w)
 }
 
 /// A walk of an unchanging domain adds up to what Xen says it holds.
@@ -221,12 +260,14 @@ fn check_seed(r: &BootResult, seed: &BTreeMap<(u32, u32), u64>, domid: u32, s: &
 const PLACE: [u64; 3] = [3000, 5000, 7000];
 const RELEASE: u64 = 1234;
 
-/// (domain, node, pad, capacity) and the error each must get.
+/// (domain, node, flags, capacity) and the error each must get.
 const BAD_CALLS: &[(&str, &str, u32, u32, i64)] = &[
     ("1", "3", 0, 64, EINVAL),     // node 3 not online
     ("1", "64", 0, 64, EINVAL),    // node id out of range
     ("1", "-2", 0, 64, EINVAL),    // negative node, not the wildcard
-    ("1", "-1", 1, 64, EINVAL),    // nonzero pad
+    ("1", "-1", 2, 64, EINVAL),    // unknown flag
+    ("1", "-1", 3, 64, EINVAL),    // walk and an unknown flag
+    ("1", "255", 1, 64, EINVAL),   // walk of node 255
     ("32752", "-1", 0, 64, ESRCH), // DOMID_SELF
     ("32753", "-1", 0, 64, ESRCH), // DOMID_IO
     ("32754", "-1", 0, 64, ESRCH), // DOMID_XEN
@@ -242,8 +283,8 @@ fn three_nodes_requested_placement_release_and_destroy() {
     ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
     let bad: Vec<String> = BAD_CALLS
         .iter()
-        .map(|(d, n, pad, cap, _)| {
-            format!("dom0-testkit domnodestat {d} {n} {pad} {cap}; dom0-testkit domnodestat 0 -1")
+        .map(|(d, n, flags, cap, _)| {
+            format!("dom0-testkit domnodestat {d} {n} {flags} {cap}; dom0-testkit domnodestat 0 -1")
         })
         .collect();
     let t = Topology::nodes(&[(1024, 1), (1024, 1), (1024, 1)])
@@ -252,24 +293,38 @@ fn three_nodes_requested_placement_release_and_destroy() {
         .run_named("pre", "dom0-testkit matrix")
         .run_named("mkdom", "dom0-testkit mkdom 0")
         .run_named("m0", "dom0-testkit matrix")
+        .run_named("c-mk", "dom0-testkit domnodestat 1 -1 0")
+        .run_named("w-mk", "dom0-testkit domnodestat 1 -1 1")
+        .run_named("u-mk", "dom0-testkit keys u")
         .run_named("pop0", &format!("dom0-testkit populate 1 0 {}", PLACE[0]))
         .run_named("m1", "dom0-testkit matrix")
+        .run_named("c-p0", "dom0-testkit domnodestat 1 -1 0")
+        .run_named("w-p0", "dom0-testkit domnodestat 1 -1 1")
+        .run_named("u-p0", "dom0-testkit keys u")
         .run_named("pop1", &format!("dom0-testkit populate 1 1 {}", PLACE[1]))
         .run_named("m2", "dom0-testkit matrix")
+        .run_named("c-p1", "dom0-testkit domnodestat 1 -1 0")
+        .run_named("w-p1", "dom0-testkit domnodestat 1 -1 1")
+        .run_named("u-p1", "dom0-testkit keys u")
         .run_named("pop2", &format!("dom0-testkit populate 1 2 {}", PLACE[2]))
         .run_named("m3", "dom0-testkit matrix")
         .run_named("s1", "dom0-testkit domnodestat 1 -1")
+        .run_named("s1w", "dom0-testkit domnodestat 1 -1 1")
         .run_named("key-u", "dom0-testkit keys u")
         .run_named("s0", "dom0-testkit domnodestat 0 -1")
+        .run_named("s0w", "dom0-testkit domnodestat 0 -1 1")
         .run_named("release", &format!("dom0-testkit release 1 1 {RELEASE}"))
         .run_named("m4", "dom0-testkit matrix")
         .run_named("s2", "dom0-testkit domnodestat 1 -1")
+        .run_named("s2w", "dom0-testkit domnodestat 1 -1 1")
+        .run_named("u-rel", "dom0-testkit keys u")
         .run_named("walk1", "dom0-testkit heapwalk-all")
         .run_named("seed1", "xen-numastat -d 1 --format=seed")
         .run_named("seed-all", "xen-numastat -d all --format=seed")
         .run_named("all-views", "xen-numastat -p -H -d all")
         .run_named("destroy", "dom0-testkit destroy 1")
         .run_named("gone", "sleep 1; dom0-testkit domnodestat 1 -1")
+        .run_named("gone-walk", "dom0-testkit domnodestat 1 -1 1")
         .run_named("m5", "dom0-testkit matrix")
         .run_named("walk2", "dom0-testkit heapwalk-all")
         .run_named("bad", &bad.join("; "))
@@ -289,7 +344,7 @@ fn three_nodes_requested_placement_release_and_destroy() {
     for (name, _) in t
         .command_names
         .iter()
-        .filter(|&(n, i)| *i <= upto && n != "gone")
+        .filter(|&(n, i)| *i <= upto && n != "gone" && n != "gone-walk")
     {
         let c = r.command(name);
         r.check(c.ok(), format!("`{}` failed: {:?}", c.command, c.output));
@@ -310,8 +365,26 @@ fn three_nodes_requested_placement_release_and_destroy() {
         format!("{:?}", r.command("pop0").output),
     );
 
+    // At every step, counters == walk == key 'u', and the placement the
+    // test asked for, to the page.
+    for (step, placed) in [("mk", 0), ("p0", 1), ("p1", 2)] {
+        let (c, _) = both(&r, &format!("c-{step}"), &format!("w-{step}"));
+        check_sums(&r, step, &c);
+        check_against_u(&r, r.command(&format!("u-{step}")), 1, &c);
+        for (node, &want) in PLACE.iter().enumerate() {
+            let want = if node < placed { want } else { 0 };
+            r.check(
+                c.page_list(node as u32) == want,
+                format!(
+                    "{step}: dom1 node {node}: {}, want {want}",
+                    c.page_list(node as u32)
+                ),
+            );
+        }
+    }
+
     // getdomnodestat sees exactly the placement, and agrees with key 'u'.
-    let s1 = domstat(&r, r.command("s1"));
+    let (s1, _) = both(&r, "s1", "s1w");
     for (node, &want) in PLACE.iter().enumerate() {
         r.check(
             s1.page_list(node as u32) == want,
@@ -334,14 +407,14 @@ fn three_nodes_requested_placement_release_and_destroy() {
     check_against_u(&r, r.command("key-u"), 1, &s1);
 
     // dom0, placed by dom0_nodes=1, in the same boot.
-    let s0 = domstat(&r, r.command("s0"));
+    let (s0, s0w) = both(&r, "s0", "s0w");
     check_sums(&r, "dom0", &s0);
     check_against_u(&r, r.command("key-u"), 0, &s0);
     r.check(
-        s0.pieces > 1,
+        s0w.pieces > 1,
         format!(
             "dom0 ({} pages) walked in {} piece(s)",
-            s0.tot_pages, s0.pieces
+            s0.tot_pages, s0w.pieces
         ),
     );
     r.check(
@@ -356,7 +429,8 @@ fn three_nodes_requested_placement_release_and_destroy() {
     // Releasing pages on node 1 gives exactly those back.
     let m4 = m("m4");
     check_free_moved(&r, "release node 1", &m3, &m4, &[(1, RELEASE as i64)]);
-    let s2 = domstat(&r, r.command("s2"));
+    let (s2, _) = both(&r, "s2", "s2w");
+    check_against_u(&r, r.command("u-rel"), 1, &s2);
     let want = [PLACE[0], PLACE[1] - RELEASE, PLACE[2]];
     for (node, &w) in want.iter().enumerate() {
         r.check(
@@ -399,9 +473,10 @@ fn three_nodes_requested_placement_release_and_destroy() {
         format!("{:?}", r.command("destroy").output),
     );
     let gone = parse_domstat(&r, &r.command("gone").output);
+    let gone_walk = parse_domstat(&r, &r.command("gone-walk").output);
     r.check(
-        gone.rc == ESRCH,
-        format!("destroyed domain: rc {}", gone.rc),
+        gone.rc == ESRCH && gone_walk.rc == ESRCH,
+        format!("destroyed domain: rc {} (walk {})", gone.rc, gone_walk.rc),
     );
     let m5 = m("m5");
     check_free_moved(&r, "create, populate, release, destroy", &pre, &m5, &[]);
@@ -414,11 +489,11 @@ fn three_nodes_requested_placement_release_and_destroy() {
         heads.len() == 2 * BAD_CALLS.len(),
         format!("{} answers for {} bad calls", heads.len(), BAD_CALLS.len()),
     );
-    for (i, (d, n, pad, cap, want)) in BAD_CALLS.iter().enumerate() {
+    for (i, (d, n, flags, cap, want)) in BAD_CALLS.iter().enumerate() {
         let got = num(&r, heads[2 * i], "rc");
         r.check(
             got == *want,
-            format!("domnodestat {d} {n} pad={pad} cap={cap}: rc {got}, want {want}"),
+            format!("domnodestat {d} {n} flags={flags} cap={cap}: rc {got}, want {want}"),
         );
         if *want == ENOBUFS {
             r.check(
@@ -456,7 +531,9 @@ fn two_nodes_dom0_nodes_every_domain_matches_key_u() {
         .xen_arg("dom0_nodes=1")
         .run_named("mkdom", "dom0-testkit mkdom 2000 1000")
         .run_named("s0", "dom0-testkit domnodestat 0 -1")
+        .run_named("s0w", "dom0-testkit domnodestat 0 -1 1")
         .run_named("s1", "dom0-testkit domnodestat 1 -1")
+        .run_named("s1w", "dom0-testkit domnodestat 1 -1 1")
         .run_named("key-u", "dom0-testkit keys u")
         .run_named("s0-again", "dom0-testkit domnodestat 0 -1")
         .run_named("s1-node0", "dom0-testkit domnodestat 1 0")
@@ -464,7 +541,7 @@ fn two_nodes_dom0_nodes_every_domain_matches_key_u() {
         .run_named("matrix", "dom0-testkit matrix");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     r.expect_all_ok();
-    let (s0, s1) = (domstat(&r, r.command("s0")), domstat(&r, r.command("s1")));
+    let ((s0, _), (s1, _)) = (both(&r, "s0", "s0w"), both(&r, "s1", "s1w"));
     check_sums(&r, "dom0", &s0);
     check_sums(&r, "dom1", &s1);
     check_against_u(&r, r.command("key-u"), 0, &s0);
@@ -514,11 +591,12 @@ fn one_gib_domain_is_walked_in_pieces_and_matches_key_u() {
             &format!("dom0-testkit mkdom {half_gib} {half_gib}"),
         )
         .run_named("s1", "dom0-testkit domnodestat 1 -1")
+        .run_named("s1w", "dom0-testkit domnodestat 1 -1 1")
         .run_named("key-u", "dom0-testkit keys u")
         .run_named("cli", "xen-numastat -d 1");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
     r.expect_all_ok();
-    let s = domstat(&r, r.command("s1"));
+    let (s, w) = both(&r, "s1", "s1w");
     r.check(
         s.tot_pages == 2 * half_gib,
         format!("tot_pages {}", s.tot_pages),
@@ -529,10 +607,13 @@ fn one_gib_domain_is_walked_in_pieces_and_matches_key_u() {
     );
     // 4096 page visits per hold of page_alloc_lock: at least 64 pieces.
     r.check(
-        s.pieces >= 2 * half_gib / 4096,
-        format!("1 GiB walked in {} pieces", s.pieces),
+        w.pieces >= 2 * half_gib / 4096,
+        format!("1 GiB walked in {} pieces", w.pieces),
     );
-    println!("1 GiB domain: {} pieces, {} restarts", s.pieces, s.restarts);
+    println!(
+        "1 GiB domain: walk {} pieces, {} restarts; counters {} piece",
+        w.pieces, w.restarts, s.pieces
+    );
     check_sums(&r, "1 GiB dom1", &s);
     check_against_u(&r, r.command("key-u"), 1, &s);
 }

@@ -37,7 +37,7 @@ _xen_numastat() {
         ;;
     esac
     [[ -n $pre ]] && return
-    local flags="-p --physinfo -H --heap -d --domain -c --compact
+    local flags="-p --physinfo -H --heap -d --domain --verify -c --compact
         -z --skip-zeros -s --sort --unit --pages --bytes --width
         --format --json --prometheus -w --interval -V --version
         -h --help"

@@ -10,7 +10,8 @@ use crate::rows::node_rows;
 use core::fmt;
 use xen_numastat_abi::{
     DomId, XenNumaNodePages, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
-    XEN_NUMA_DOMAIN_FREE, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+    XEN_NUMA_DOMAIN_FREE, XEN_NUMA_SRC_COUNTERS, XEN_NUMA_SRC_FREE, XEN_NUMA_SRC_WALK,
+    XEN_NUMA_STATUS_INCONSISTENT, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
 /// What getdomnodestat counts.
@@ -51,6 +52,37 @@ impl fmt::Display for DomainSel {
     }
 }
 
+/// Where a getdomnodestat answer came from (`source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatSource {
+    /// The per-domain counters: one lock hold, no page visited.
+    Counters,
+    /// A walk of the domain's page lists (`XEN_NUMA_GDNS_walk`).
+    Walk,
+    /// The heap's free counters ([`DomainSel::Free`]).
+    Free,
+}
+
+impl StatSource {
+    fn from_wire(v: u32) -> Option<Self> {
+        match v {
+            XEN_NUMA_SRC_COUNTERS => Some(Self::Counters),
+            XEN_NUMA_SRC_WALK => Some(Self::Walk),
+            XEN_NUMA_SRC_FREE => Some(Self::Free),
+            _ => None,
+        }
+    }
+
+    /// The word the outputs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Counters => "counters",
+            Self::Walk => "walk",
+            Self::Free => "free",
+        }
+    }
+}
+
 /// One node id's counts, or `None` for an offline node id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodePagesRow {
@@ -76,6 +108,11 @@ pub struct DomNodeStat {
     pub pieces: u32,
     /// Times the walk started over because the lists changed under it.
     pub restarts: u32,
+    /// Counters or walk.
+    pub source: StatSource,
+    /// Xen marked this domain's counters inconsistent (a counter would
+    /// have under- or overflowed): only a walk is to be trusted.
+    pub inconsistent: bool,
     /// Per node id, when asked for: `0..=highest online` with the wildcard,
     /// the requested node alone without it.
     pub nodes: Option<Vec<NodePagesRow>>,
@@ -104,6 +141,11 @@ impl DomNodeStat {
             None => None,
             Some(raw) => Some(Self::rows(node, raw, &out.total)?),
         };
+        let source = StatSource::from_wire(out.source)
+            .ok_or_else(|| protocol(format!("unknown source {}", out.source)))?;
+        if out.status & !XEN_NUMA_STATUS_INCONSISTENT != 0 {
+            return Err(protocol(format!("unknown status bits {:#x}", out.status)));
+        }
         Ok(Self {
             domain,
             node,
@@ -113,6 +155,8 @@ impl DomNodeStat {
             extra_pages: out.extra_pages,
             pieces: out.pieces,
             restarts: out.restarts,
+            source,
+            inconsistent: out.status & XEN_NUMA_STATUS_INCONSISTENT != 0,
             nodes,
         })
     }
@@ -186,6 +230,7 @@ mod tests {
             total,
             tot_pages: total.page_list,
             pieces: 1,
+            source: XEN_NUMA_SRC_COUNTERS,
             ..Default::default()
         }
     }
@@ -215,6 +260,23 @@ mod tests {
         let s = DomNodeStat::from_raw(DomainSel::Free, None, &out(np(7, 0, 0)), None).unwrap();
         assert_eq!(s.online_nodes().count(), 0);
         assert_eq!(s.total.page_list, 7);
+    }
+
+    #[test]
+    fn source_and_status_are_read_and_checked() {
+        let raw = [np(5, 0, 0)];
+        let mut o = out(np(5, 0, 0));
+        let s = DomNodeStat::from_raw(DomainSel::Domain(1), None, &o, Some(&raw)).unwrap();
+        assert_eq!((s.source, s.inconsistent), (StatSource::Counters, false));
+        o.source = XEN_NUMA_SRC_WALK;
+        o.status = XEN_NUMA_STATUS_INCONSISTENT;
+        let s = DomNodeStat::from_raw(DomainSel::Domain(1), None, &o, Some(&raw)).unwrap();
+        assert_eq!((s.source, s.inconsistent), (StatSource::Walk, true));
+        o.source = 0;
+        assert!(DomNodeStat::from_raw(DomainSel::Domain(1), None, &o, Some(&raw)).is_err());
+        o.source = XEN_NUMA_SRC_COUNTERS;
+        o.status = 2;
+        assert!(DomNodeStat::from_raw(DomainSel::Domain(1), None, &o, Some(&raw)).is_err());
     }
 
     #[test]

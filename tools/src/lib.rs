@@ -43,7 +43,7 @@ pub mod term;
 pub mod xen;
 
 pub use console::DmaWidth;
-pub use domain::{DomNodeStat, DomainSel, NodePagesRow};
+pub use domain::{DomNodeStat, DomainSel, NodePagesRow, StatSource};
 pub use error::{Errno, Error, Op, Result};
 pub use heap::{HeapCounts, HeapRow};
 pub use privcmd::{HypercallBuf, Privcmd};

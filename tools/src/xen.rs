@@ -18,9 +18,9 @@ use xen_numastat_abi::{
     XenSysctlMeminfo, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk,
     XenSysctlNumainfo, XenSysctlPhysinfo, XenSysctlReadconsole, XenctlBitmap, DOMID_FIRST_RESERVED,
     MAX_NUMNODES, NR_ZONES, PAGE_SHIFT, XEN_DOMCTL_GETDOMAININFO, XEN_INVALID_MEM_SZ,
-    XEN_INVALID_NODE_ID, XEN_NUMA_ANY, XEN_NUMA_NODE_OFFLINE, XEN_SYSCTL_CPUTOPOINFO,
-    XEN_SYSCTL_GETDOMAININFOLIST, XEN_SYSCTL_NUMAINFO, XEN_SYSCTL_NUMA_AVAILHEAP,
-    XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+    XEN_INVALID_NODE_ID, XEN_NUMA_ANY, XEN_NUMA_GDNS_WALK, XEN_NUMA_NODE_OFFLINE,
+    XEN_SYSCTL_CPUTOPOINFO, XEN_SYSCTL_GETDOMAININFOLIST, XEN_SYSCTL_NUMAINFO,
+    XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
 /// Bytes asked of the console ring per `readconsole` call.
@@ -471,8 +471,9 @@ impl Xen {
 
     /// `XEN_SYSCTL_numa_getdomnodestat`: how many pages of `domain` (or,
     /// with [`DomainSel::Free`], how many free pages) sit on `node` (`None`:
-    /// every online node), per list, and with `want_nodes` per node id, all
-    /// from one walk in one hypercall (Xen continues it internally).
+    /// every online node), per list, and with `want_nodes` per node id: from
+    /// the domain's counters, or with `walk` from one walk of its lists in
+    /// one hypercall (Xen continues it internally).
     ///
     /// Exactly one hypercall: the nodes buffer holds `MAX_NUMNODES` entries,
     /// more than any node id Xen can report, so `-ENOBUFS` is a protocol
@@ -484,6 +485,7 @@ impl Xen {
         domain: DomainSel,
         node: Option<u32>,
         want_nodes: bool,
+        walk: bool,
     ) -> Result<DomNodeStat> {
         let node_in = wire_index("node", node)?;
         let capacity: u32 = match (want_nodes, node) {
@@ -504,6 +506,7 @@ impl Xen {
             node: node_in,
             nodes: buf.as_ref().map_or(0, HypercallBuf::handle),
             nr_nodes: capacity,
+            flags: if walk { XEN_NUMA_GDNS_WALK } else { 0 },
             ..Default::default()
         };
         let mut bufs: Vec<&mut HypercallBuf> = buf.iter_mut().collect();

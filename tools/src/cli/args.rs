@@ -48,6 +48,8 @@ pub struct DomainQuery {
     pub free: bool,
     /// `-d <domid>`.
     pub ids: BTreeSet<DomId>,
+    /// `--verify`: each domain from its counters and from a walk.
+    pub verify: bool,
 }
 
 impl DomainQuery {
@@ -359,6 +361,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
                 no_value()?;
                 o.table.skip_zeros = true
             }
+            "--verify" => {
+                no_value()?;
+                o.views.domains.verify = true
+            }
             "--json" => {
                 no_value()?;
                 set_format(&mut o, name, Format::Json)?
@@ -461,6 +467,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
         return Ok(Command::Version);
     }
     let v = &mut o.views;
+    if v.domains.verify && !v.domains.wants_domains() {
+        return Err(usage(
+            "--verify compares Xen's counters with a walk for -d: give -d DOMID or -d all".into(),
+        ));
+    }
     if !v.physinfo && !v.heap && v.domains.is_empty() {
         v.implicit = true;
         v.physinfo = true;

@@ -29,6 +29,9 @@ pub const EXIT_NO_DOMAIN: u8 = 7;
 /// `XEN_SYSCTL_numa_getdomnodestat`: a stock Xen. The other views asked for
 /// are printed first (they fall back to upstream sysctls).
 pub const EXIT_NEEDS_PATCHED: u8 = 8;
+/// `--verify`: a domain's counters and walk differ (docs/counters.md says
+/// when that is legitimate: pages in flight, the PoD cache).
+pub const EXIT_MISMATCH: u8 = 9;
 
 /// Every exit code with the line `--help` shows for it (after `  N  `,
 /// so each fits 80 columns).
@@ -62,6 +65,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         EXIT_NEEDS_PATCHED,
         "-d needs the patched hypervisor; the other views were printed",
+    ),
+    (
+        EXIT_MISMATCH,
+        "--verify: a domain's counters and walk differ (printed)",
     ),
 ];
 
@@ -158,6 +165,6 @@ mod tests {
     #[test]
     fn exit_code_table_is_complete_and_distinct() {
         let codes: Vec<u8> = EXIT_CODES.iter().map(|&(c, _)| c).collect();
-        assert_eq!(codes, (0..=8).collect::<Vec<u8>>());
+        assert_eq!(codes, (0..=9).collect::<Vec<u8>>());
     }
 }

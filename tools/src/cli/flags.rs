@@ -9,6 +9,7 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("-p", "--physinfo"),
     ("-H", "--heap"),
     ("-d", "--domain"),
+    ("", "--verify"),
     ("-c", "--compact"),
     ("-z", "--skip-zeros"),
     ("-s", "--sort"),

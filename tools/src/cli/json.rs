@@ -300,7 +300,7 @@ pub fn document(s: &Snapshot) -> Json {
                         ])
                     })
                     .collect();
-                Json::Object(vec![
+                let mut fields = vec![
                     ("domid", Json::Uint(u64::from(d.domid()))),
                     ("handle", Json::Str(d.uuid())),
                     ("page_list_bytes", bytes(d.total_pages())),
@@ -319,9 +319,26 @@ pub fn document(s: &Snapshot) -> Json {
                             ("extra_pages", Json::Uint(d.stat.extra_pages)),
                             ("pieces", Json::Uint(u64::from(d.stat.pieces))),
                             ("restarts", Json::Uint(u64::from(d.stat.restarts))),
+                            ("source", Json::Str(d.stat.source.name().into())),
+                            ("counters_inconsistent", Json::Bool(d.stat.inconsistent)),
                         ]),
                     ),
-                ])
+                ];
+                if let Some((c, w)) = &d.verify {
+                    let diffs = super::render::verify_diffs(c, w)
+                        .into_iter()
+                        .map(|(node, list, counters, walk)| {
+                            Json::Object(vec![
+                                ("node", Json::Uint(u64::from(node))),
+                                ("list", Json::Str(list.into())),
+                                ("counters_pages", Json::Uint(counters)),
+                                ("walk_pages", Json::Uint(walk)),
+                            ])
+                        })
+                        .collect();
+                    fields.push(("walk_differences", Json::Array(diffs)));
+                }
+                Json::Object(fields)
             })
             .collect();
         doc.push(("domains", Json::Array(list)));

@@ -78,6 +78,25 @@ fn run_sampling(src: &impl Source, o: &Options, io: &mut Out<'_>) -> u8 {
         if let Some(e) = deferred {
             return io.error(&e);
         }
+        let mismatched: Vec<u32> = snap
+            .domains
+            .iter()
+            .flatten()
+            .filter(|d| {
+                d.verify
+                    .as_ref()
+                    .is_some_and(|(c, w)| !render::verify_diffs(c, w).is_empty())
+            })
+            .map(|d| d.domid())
+            .collect();
+        if !mismatched.is_empty() {
+            let _ = writeln!(
+                io.err,
+                "{PROG}: counters and walk differ for domain(s) {mismatched:?}; run again on a \
+                 quiet domain, and if they still differ, report it with Xen's log (xl dmesg)"
+            );
+            return exit::EXIT_MISMATCH;
+        }
         if count.is_some_and(|c| n >= c) {
             return EXIT_OK;
         }

@@ -171,7 +171,10 @@ pub struct Free {
 /// One domain of `-d`.
 #[derive(Clone, Debug)]
 pub struct Domain {
+    /// From the counters, or from a walk when Xen marked them inconsistent.
     pub stat: DomNodeStat,
+    /// `--verify`: the counters' answer and a walk's, both taken.
+    pub verify: Option<(DomNodeStat, DomNodeStat)>,
     /// `xen_domain_handle_t` from getdomaininfo (a UUID for the toolstack).
     pub handle: [u8; 16],
     /// `XEN_DOMCTL_getnodeaffinity`, ascending node ids.

@@ -46,8 +46,28 @@ pub(super) fn fetch_domains(
     }
     let mut out = Vec::with_capacity(ids.len());
     for (domid, (info, listed)) in ids {
-        let one = || -> Result<Domain> {
-            let stat = src.stat(DomainSel::Domain(domid))?;
+        let one = |notes: &mut Vec<String>| -> Result<Domain> {
+            let sel = DomainSel::Domain(domid);
+            let counters = src.stat(sel, false)?;
+            let walked = if q.verify || counters.inconsistent {
+                Some(src.stat(sel, true)?)
+            } else {
+                None
+            };
+            if counters.inconsistent {
+                notes.push(format!(
+                    "domain {domid}: Xen marked its page counters inconsistent (see Xen's \
+                     log); its figures come from a walk of its page lists"
+                ));
+            }
+            let stat = match (&walked, counters.inconsistent) {
+                (Some(w), true) => w.clone(),
+                _ => counters.clone(),
+            };
+            let verify = match walked {
+                Some(w) if q.verify => Some((counters, w)),
+                _ => None,
+            };
             let handle = match info {
                 Some(i) => i.handle,
                 None => src.info(domid)?.handle,
@@ -59,11 +79,12 @@ pub(super) fn fetch_domains(
             affinity.retain(|n| online.contains(n));
             Ok(Domain {
                 stat,
+                verify,
                 handle,
                 affinity,
             })
         };
-        match one() {
+        match one(notes) {
             Ok(d) => out.push(d),
             Err(Error::NoSuchDomain { .. }) if listed => notes.push(format!(
                 "domain {domid} went away after it was listed; left out"
@@ -98,6 +119,7 @@ pub(super) fn free_from_numainfo(ni: &NumaInfo) -> Result<DomNodeStat> {
     let out = XenSysctlNumaGetdomnodestat {
         total,
         nr_nodes: raw.len() as u32,
+        source: xen_numastat_abi::XEN_NUMA_SRC_FREE,
         ..Default::default()
     };
     DomNodeStat::from_raw(DomainSel::Free, None, &out, Some(&raw))
@@ -160,7 +182,7 @@ pub(super) fn sample(
         });
     }
     if views.domains.free {
-        snap.free = Some(match src.stat(DomainSel::Free) {
+        snap.free = Some(match src.stat(DomainSel::Free, false) {
             Ok(stat) => Free {
                 stat,
                 source: FreeSource::Getdomnodestat,

@@ -22,8 +22,9 @@ pub(super) trait Source {
     fn info(&self, domid: DomId) -> Result<XenDomctlGetdomaininfo>;
     /// `XEN_DOMCTL_getnodeaffinity`.
     fn affinity(&self, domid: DomId) -> Result<Vec<u32>>;
-    /// `XEN_SYSCTL_numa_getdomnodestat`, every node, one call.
-    fn stat(&self, sel: DomainSel) -> Result<DomNodeStat>;
+    /// `XEN_SYSCTL_numa_getdomnodestat`, every node, one call: from the
+    /// counters, or with `walk` from a walk of the domain's lists.
+    fn stat(&self, sel: DomainSel, walk: bool) -> Result<DomNodeStat>;
 }
 
 impl Source for Xen {
@@ -56,7 +57,7 @@ impl Source for Xen {
     fn affinity(&self, domid: DomId) -> Result<Vec<u32>> {
         self.getnodeaffinity(domid)
     }
-    fn stat(&self, sel: DomainSel) -> Result<DomNodeStat> {
-        self.numa_getdomnodestat(sel, None, true)
+    fn stat(&self, sel: DomainSel, walk: bool) -> Result<DomNodeStat> {
+        self.numa_getdomnodestat(sel, None, true, walk)
     }
 }

@@ -45,6 +45,13 @@ struct Host {
     domains: Vec<(DomId, Vec<u64>, bool, Vec<u32>)>,
     /// Ids that vanish between list and stat.
     vanishing: Vec<DomId>,
+    /// Ids whose counters Xen marked inconsistent: their counters answer is
+    /// 7 pages high on the domain's biggest node and says so; a walk gives
+    /// the truth.
+    inconsistent: Vec<DomId>,
+    /// Ids whose counters are 3 pages low on their biggest node without a
+    /// mark, as while pages are in flight: only a walk shows it.
+    drifting: Vec<DomId>,
     dma: DmaWidth,
     calls: RefCell<Vec<String>>,
 }
@@ -78,6 +85,8 @@ impl Host {
                 .collect(),
             nodes,
             vanishing: vec![],
+            inconsistent: vec![],
+            drifting: vec![],
             dma: DmaWidth::Bits(28),
             calls: RefCell::new(vec![]),
         }
@@ -196,8 +205,10 @@ impl Source for Host {
             d.3.clone()
         })
     }
-    fn stat(&self, sel: DomainSel) -> Result<DomNodeStat> {
-        self.calls.borrow_mut().push(format!("stat {sel}"));
+    fn stat(&self, sel: DomainSel, walk: bool) -> Result<DomNodeStat> {
+        self.calls
+            .borrow_mut()
+            .push(format!("{} {sel}", if walk { "walk" } else { "stat" }));
         if self.stock {
             return Err(self.missing(XEN_SYSCTL_NUMA_GETDOMNODESTAT));
         }
@@ -213,11 +224,26 @@ impl Source for Host {
                 }
             },
         };
+        let (mut status, mut skew) = (0, 0i64);
+        if let (DomainSel::Domain(d), false) = (sel, walk) {
+            if self.inconsistent.contains(&d) {
+                (status, skew) = (xen_numastat_abi::XEN_NUMA_STATUS_INCONSISTENT, 7);
+            } else if self.drifting.contains(&d) {
+                skew = -3;
+            }
+        }
+        let biggest = (0..per_node.len())
+            .max_by_key(|&n| per_node[n])
+            .unwrap_or(0);
         let raw: Vec<XenNumaNodePages> = per_node
             .iter()
             .enumerate()
             .map(|(n, &p)| XenNumaNodePages {
-                page_list: p,
+                page_list: if n == biggest {
+                    p.saturating_add_signed(skew)
+                } else {
+                    p
+                },
                 // Two Xen heap pages on node 0, as Xen gives a PV domain.
                 xenpage_list: u64::from(n == 0 && sel != DomainSel::Free) * 2,
                 extra_page_list: 0,
@@ -232,7 +258,17 @@ impl Source for Host {
             tot_pages: total.page_list,
             xenheap_pages: total.xenpage_list,
             nr_nodes: raw.len() as u32,
-            pieces: 1,
+            pieces: if walk {
+                1 + total.page_list as u32 / 4096
+            } else {
+                1
+            },
+            source: match (sel, walk) {
+                (DomainSel::Free, _) => xen_numastat_abi::XEN_NUMA_SRC_FREE,
+                (_, true) => xen_numastat_abi::XEN_NUMA_SRC_WALK,
+                (_, false) => xen_numastat_abi::XEN_NUMA_SRC_COUNTERS,
+            },
+            status,
             ..Default::default()
         };
         DomNodeStat::from_raw(sel, None, &out, Some(&raw))
@@ -363,6 +399,7 @@ fn help_man_page_and_completions_name_the_same_flags() {
         for f in [short, long].into_iter().filter(|f| !f.is_empty()) {
             let args: Vec<&str> = match f {
                 "-d" | "--domain" => vec![f, "0"],
+                "--verify" => vec![f, "-d", "0"],
                 "-w" | "--interval" => vec![f, "1"],
                 "--unit" => vec![f, "kb"],
                 "--width" => vec![f, "80"],
@@ -458,6 +495,7 @@ fn query(all: bool, ids: &[DomId]) -> DomainQuery {
         all,
         free: false,
         ids: ids.iter().copied().collect(),
+        verify: false,
     }
 }
 
@@ -1051,4 +1089,82 @@ fn watch_prints_what_changed() {
     let time = |d: &serde_json::Value| d["timestamp"].as_str().unwrap().to_string();
     assert!(time(&docs[0]) < time(&docs[1]), "{docs:?}");
     assert_eq!(docs[0]["hostname"], docs[1]["hostname"]);
+}
+
+// ---- counters, walk, --verify ---------------------------------------------
+
+#[test]
+fn inconsistent_counters_fall_back_to_the_walk_with_a_note() {
+    let mut h = Host::new(2, 3);
+    h.inconsistent = vec![1];
+    let mut notes = Vec::new();
+    let d = fetch_domains(&h, &query(false, &[0, 1]), &mut notes).unwrap();
+    assert_eq!(
+        *h.calls.borrow(),
+        ["stat domain 0", "stat domain 1", "walk domain 1"]
+    );
+    assert_eq!(d[1].stat.source, xen_numastat_tools::StatSource::Walk);
+    // The walk's figures, not the counters' 7 extra pages.
+    for n in 0..2 {
+        assert_eq!(d[1].pages_on(n), h.domains[1].1[n as usize]);
+    }
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].starts_with("domain 1: Xen marked its page counters inconsistent"),
+        "{notes:?}"
+    );
+    assert_eq!(d[0].stat.source, xen_numastat_tools::StatSource::Counters);
+}
+
+#[test]
+fn verify_prints_agreement_and_exits_0() {
+    let h = Host::new(2, 3);
+    let (code, out, err) = run_on(&h, &["-d", "all", "--verify", "--pages"]);
+    assert_eq!(code, 0, "{err}");
+    for d in 0..3 {
+        assert!(
+            out.contains(&format!("Domain {d}: counters == walk on every node")),
+            "{out}"
+        );
+    }
+    assert!(h.calls.borrow().iter().any(|c| c == "walk domain 2"));
+    let (code, out, _) = run_on(&h, &["--json", "-d", "all", "--verify"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"walk_differences\": []"), "{out}");
+    assert!(out.contains("\"source\": \"counters\""), "{out}");
+}
+
+#[test]
+fn verify_shows_each_difference_and_exits_9() {
+    let mut h = Host::new(2, 3);
+    h.drifting = vec![2];
+    let (code, out, err) = run_on(&h, &["-d", "all", "--verify"]);
+    assert_eq!(code, exit::EXIT_MISMATCH);
+    // Domain 2 has 768 pages, all on node 1.
+    assert_eq!(h.domains[2].1, [0, 768]);
+    assert!(
+        out.contains("    node 1 page_list: counters 765, walk 768 (-3)"),
+        "{out}"
+    );
+    assert!(out.contains("Domain 2: counters and walk DIFFER"), "{out}");
+    assert!(out.contains("Domain 1: counters == walk"), "{out}");
+    assert!(err.contains("differ for domain(s) [2]"), "{err}");
+    // Without --verify the drift is invisible: no walk at all.
+    let h2 = {
+        let mut h = Host::new(2, 3);
+        h.drifting = vec![2];
+        h
+    };
+    let (code, _, _) = run_on(&h2, &["-d", "all"]);
+    assert_eq!(code, 0);
+    assert!(h2.calls.borrow().iter().all(|c| !c.starts_with("walk")));
+}
+
+#[test]
+fn verify_without_domains_is_a_usage_error() {
+    let parse = |a: &[&str]| args::parse(a.iter().map(OsString::from).collect());
+    let err = parse(&["-H", "--verify"]).unwrap_err();
+    assert!(format!("{err:?}").contains("--verify compares"), "{err:?}");
+    assert!(parse(&["-d", "free", "--verify"]).is_err());
+    assert!(parse(&["-d", "3", "--verify"]).is_ok());
 }

@@ -33,7 +33,9 @@ Views (combine them; with none: -p and -H; --prometheus alone: all three):
                       XEN_SYSCTL_numa_availheap call: one snapshot
   -d, --domain DOMID  the memory of domain DOMID (0 to 32751) on each node
                       (its page_list, xenpage_list and extra_page_list),
-                      from one XEN_SYSCTL_numa_getdomnodestat call, with its
+                      from Xen's per-domain counters (one
+                      XEN_SYSCTL_numa_getdomnodestat call, no page walked;
+                      if Xen marked them inconsistent, a walk), with its
                       handle, its node affinity (XEN_DOMCTL_getnodeaffinity),
                       how many nodes hold its memory and the share on its
                       affinity nodes (Local); repeat -d for more domains
@@ -41,6 +43,9 @@ Views (combine them; with none: -p and -H; --prometheus alone: all three):
                       a domain destroyed meanwhile is left out, with a note
                       on stderr
   -d free             the free memory of each node (the 2006 tool's domain -1)
+  --verify            with -d: also walk each domain's page lists and print
+                      how the walk differs from the counters; exit 9 if a
+                      domain's counters and walk differ
 
 Tables, like numastat's (Node 0 ... Node N and Total columns, a Total row):
   -c, --compact       narrow columns; MB and GB rounded to whole numbers

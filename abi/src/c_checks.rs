@@ -249,6 +249,23 @@ pub const DOMAIN_CONSTANTS: &[Check] = &[
         XENMEM_DECREASE_RESERVATION as u64,
     ),
     c("XENMEM_populate_physmap", XENMEM_POPULATE_PHYSMAP as u64),
+    c("XENMEM_exchange", XENMEM_EXCHANGE as u64),
+    c(
+        "sizeof(struct xen_memory_exchange)",
+        size_of::<XenMemoryExchange>() as u64,
+    ),
+    c(
+        "offsetof(struct xen_memory_exchange, in)",
+        offset_of!(XenMemoryExchange, input) as u64,
+    ),
+    c(
+        "offsetof(struct xen_memory_exchange, out)",
+        offset_of!(XenMemoryExchange, out) as u64,
+    ),
+    c(
+        "offsetof(struct xen_memory_exchange, nr_exchanged)",
+        offset_of!(XenMemoryExchange, nr_exchanged) as u64,
+    ),
     c(
         "XENMEMF_exact_node_request",
         XENMEMF_EXACT_NODE_REQUEST as u64,

@@ -352,6 +352,28 @@ const_assert_eq!(size_of::<XenMemoryReservation>(), 32);
 const_assert_eq!(offset_of!(XenMemoryReservation, extent_order), 16);
 const_assert_eq!(offset_of!(XenMemoryReservation, domid), 24);
 
+/// `#define XENMEM_exchange 11` (public/memory.h): trade a domain's pages
+/// for new ones, e.g. on another node (`XENMEMF_exact_node` in `out`).
+pub const XENMEM_EXCHANGE: u32 = 11;
+
+/// `struct xen_memory_exchange` (public/memory.h). The C fields are `in`,
+/// `out` and `nr_exchanged`; `in` is a Rust keyword, hence `input`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable)]
+pub struct XenMemoryExchange {
+    /// IN: the pages given up (`extent_start`: their GMFNs; for a PV
+    /// domain, MFNs).
+    pub input: XenMemoryReservation,
+    /// IN: what to get instead; OUT: `extent_start` filled with the new
+    /// frames (MFNs for a PV domain).
+    pub out: XenMemoryReservation,
+    /// IN: 0. OUT: input extents exchanged so far (also on error).
+    pub nr_exchanged: u64,
+}
+const_assert_eq!(size_of::<XenMemoryExchange>(), 72);
+const_assert_eq!(offset_of!(XenMemoryExchange, out), 32);
+const_assert_eq!(offset_of!(XenMemoryExchange, nr_exchanged), 64);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,9 @@
 //! The CLI never makes a domain, so these live here and not in the tools.
 
 use xen_numastat_abi::{
-    DomId, XenDomctlCreatedomain, XenDomctlDestroydomain, XenDomctlMaxMem, XenMemoryReservation,
-    XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP, XEN_DOMCTL_DESTROYDOMAIN,
+    DomId, XenDomctlCreatedomain, XenDomctlDestroydomain, XenDomctlMaxMem, XenMemoryExchange,
+    XenMemoryReservation, XENMEM_DECREASE_RESERVATION, XENMEM_EXCHANGE, XENMEM_POPULATE_PHYSMAP,
+    XEN_DOMCTL_DESTROYDOMAIN,
 };
 use xen_numastat_tools::{Error, Op, Result, Xen};
 
@@ -49,6 +50,23 @@ pub trait BuildDomains {
     /// call. Fewer than asked is [`Error::Incomplete`] (`done` says how
     /// many of the first were freed).
     fn decrease_reservation(&self, domid: DomId, gmfns: &[u64]) -> Result<()>;
+
+    /// `XENMEM_populate_physmap` of `gpfns.len()` extents of `2^order`
+    /// pages each. Returns the first MFN of each extent (PV).
+    fn populate_physmap_order(
+        &self,
+        domid: DomId,
+        mem_flags: u32,
+        order: u32,
+        gpfns: &[u64],
+    ) -> Result<Vec<u64>>;
+
+    /// `XENMEM_exchange` of the order-0 pages `mfns` (PV: GMFN = MFN) for as
+    /// many new order-0 pages allocated with `out_flags`
+    /// (`XENMEMF_exact_node(n)`), labelled with `gpfns`. Returns the new
+    /// MFNs; a partial exchange is [`Error::Incomplete`].
+    fn exchange(&self, domid: DomId, mfns: &[u64], out_flags: u32, gpfns: &[u64])
+        -> Result<Vec<u64>>;
 }
 
 impl BuildDomains for Xen {
@@ -92,6 +110,63 @@ impl BuildDomains for Xen {
     fn decrease_reservation(&self, domid: DomId, gmfns: &[u64]) -> Result<()> {
         reservation(self, XENMEM_DECREASE_RESERVATION, domid, 0, gmfns, None)
     }
+
+    fn populate_physmap_order(
+        &self,
+        domid: DomId,
+        mem_flags: u32,
+        order: u32,
+        gpfns: &[u64],
+    ) -> Result<Vec<u64>> {
+        let mut frames = Vec::with_capacity(gpfns.len());
+        reservation_order(
+            self,
+            XENMEM_POPULATE_PHYSMAP,
+            domid,
+            mem_flags,
+            order,
+            gpfns,
+            Some(&mut frames),
+        )?;
+        Ok(frames)
+    }
+
+    fn exchange(
+        &self,
+        domid: DomId,
+        mfns: &[u64],
+        out_flags: u32,
+        gpfns: &[u64],
+    ) -> Result<Vec<u64>> {
+        assert_eq!(mfns.len(), gpfns.len(), "one new page per page given up");
+        let n = mfns.len();
+        let mut buf = self.privcmd().alloc(2 * n.max(1) * 8)?;
+        buf.write(0, mfns)?;
+        buf.write(n * 8, gpfns)?;
+        let half = |start: u64, flags: u32| XenMemoryReservation {
+            extent_start: start,
+            nr_extents: n as u64,
+            extent_order: 0,
+            mem_flags: flags,
+            domid,
+            _pad: [0; 3],
+        };
+        let exch = XenMemoryExchange {
+            input: half(buf.handle(), 0),
+            out: half(buf.handle() + (n * 8) as u64, out_flags),
+            nr_exchanged: 0,
+        };
+        let (done, rc) = self.privcmd().memory_exchange(&exch, &mut buf);
+        rc?;
+        if done != n as u64 {
+            return Err(Error::Incomplete {
+                op: Op::MemoryOp(XENMEM_EXCHANGE),
+                done,
+                wanted: n as u64,
+            });
+        }
+        buf.read::<u64>(n * 8, n)
+    }
 }
 
 fn reservation(
@@ -99,6 +174,18 @@ fn reservation(
     cmd: u32,
     domid: DomId,
     mem_flags: u32,
+    list: &[u64],
+    out: Option<&mut Vec<u64>>,
+) -> Result<()> {
+    reservation_order(xen, cmd, domid, mem_flags, 0, list, out)
+}
+
+fn reservation_order(
+    xen: &Xen,
+    cmd: u32,
+    domid: DomId,
+    mem_flags: u32,
+    extent_order: u32,
     list: &[u64],
     mut out: Option<&mut Vec<u64>>,
 ) -> Result<()> {
@@ -111,7 +198,7 @@ fn reservation(
         let r = XenMemoryReservation {
             extent_start: buf.handle(),
             nr_extents: chunk.len() as u64,
-            extent_order: 0,
+            extent_order,
             mem_flags,
             domid,
             _pad: [0; 3],

@@ -17,6 +17,7 @@
 
 pub mod artifacts;
 pub mod boot;
+pub mod churn;
 pub mod domain_build;
 mod error;
 pub mod initramfs;

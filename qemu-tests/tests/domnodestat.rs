@@ -617,3 +617,93 @@ fn one_gib_domain_is_walked_in_pieces_and_matches_key_u() {
     check_sums(&r, "1 GiB dom1", &s);
     check_against_u(&r, r.command("key-u"), 1, &s);
 }
+
+/// The paths that move pages between nodes or in big chunks, each with the
+/// result the test decides: XENMEM_exchange of N pages from node 0 to node
+/// 1 (exact-node output), populate of order-9 extents, decrease_reservation
+/// of part of one, and a seeded random sequence of thousands of them.
+/// After each: counters == walk == key 'u' == the placement asked for, and
+/// availheap's free pages moved by exactly the pages moved.
+#[test]
+fn exchange_superpages_and_a_random_sequence_keep_counters_exact() {
+    ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
+    const SEED: u64 = 0x2006_0606;
+    const OPS: u64 = 3000;
+    const MOVE: u64 = 300;
+    const CUT: u64 = 100;
+    let step = |t: Topology, name: &str, cmd: &str| {
+        t.run_named(name, cmd)
+            .run_named(&format!("m-{name}"), "dom0-testkit matrix")
+            .run_named(&format!("c-{name}"), "dom0-testkit domnodestat 1 -1 0")
+            .run_named(&format!("w-{name}"), "dom0-testkit domnodestat 1 -1 1")
+            .run_named(&format!("u-{name}"), "dom0-testkit keys u")
+    };
+    let mut t = Topology::nodes(&[(1024, 1), (1024, 1)]).label("domnodestat-memops");
+    t = step(t, "mkdom", "dom0-testkit mkdom 1000 1000");
+    t = step(t, "exchange", &format!("dom0-testkit exchange 1 0 1 {MOVE}"));
+    t = step(t, "order9", "dom0-testkit populate-order 1 1 9 2");
+    t = step(t, "cut", &format!("dom0-testkit release 1 1 {CUT}"));
+    let t = t
+        .run_named("destroy", "dom0-testkit destroy 1")
+        .run_named("m-destroyed", "sleep 1; dom0-testkit matrix")
+        .run_named("churn", &format!("dom0-testkit churn {SEED} {OPS}"))
+        .run_named("m-churned", "sleep 1; dom0-testkit matrix");
+    let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    r.expect_all_ok();
+
+    let want: [(&str, [u64; 2]); 4] = [
+        ("mkdom", [1000, 1000]),
+        ("exchange", [1000 - MOVE, 1000 + MOVE]),
+        ("order9", [1000 - MOVE, 1000 + MOVE + 1024]),
+        ("cut", [1000 - MOVE, 1000 + MOVE + 1024 - CUT]),
+    ];
+    let m = |name: &str| parse_matrix(&r, r.command(&format!("m-{name}")));
+    for (name, placed) in want {
+        let (c, w) = both(&r, &format!("c-{name}"), &format!("w-{name}"));
+        check_sums(&r, name, &c);
+        check_against_u(&r, r.command(&format!("u-{name}")), 1, &c);
+        r.check(
+            (c.page_list(0), c.page_list(1)) == (placed[0], placed[1]),
+            format!("{name}: counters {:?}, asked for {placed:?}", c.nodes),
+        );
+        println!("{name}: counters {:?} walk pieces {}", c.nodes, w.pieces);
+    }
+    // Free pages follow each move exactly: the exchange freed MOVE pages on
+    // node 0 and took MOVE on node 1; the superpages took 1024 on node 1,
+    // the cut gave CUT back.
+    check_free_moved(
+        &r,
+        "exchange",
+        &m("mkdom"),
+        &m("exchange"),
+        &[(0, MOVE as i64), (1, -(MOVE as i64))],
+    );
+    check_free_moved(&r, "order 9", &m("exchange"), &m("order9"), &[(1, -1024)]);
+    check_free_moved(&r, "cut", &m("order9"), &m("cut"), &[(1, CUT as i64)]);
+    r.check(
+        r.command("exchange").output == [format!("exchanged from=0 to=1 pages={MOVE}")],
+        format!("{:?}", r.command("exchange").output),
+    );
+
+    // The random sequence: every step checked inside dom0-testkit against
+    // what it asked for (a mismatch fails the command with the step).
+    let churn = r.command("churn");
+    let line = churn
+        .output
+        .iter()
+        .find(|l| l.starts_with("churn "))
+        .unwrap_or_else(|| r.fail(format!("no churn summary: {:?}", churn.output)));
+    println!("{line}");
+    r.check(
+        num(&r, line, "checks") == OPS as i64 && num(&r, line, "ops") == OPS as i64,
+        format!("not every step was checked: {line}"),
+    );
+    for kind in ["populate", "populate_order9", "release", "exchange"] {
+        r.check(
+            num(&r, line, kind) > 50,
+            format!("too few {kind} steps to matter: {line}"),
+        );
+    }
+    // Both domains destroyed: every node's free pages back where they were.
+    check_free_moved(&r, "churn domain destroyed", &m("destroyed"), &m("churned"), &[]);
+}

@@ -526,6 +526,55 @@ impl Privcmd {
             Err(e) => Err(Error::from_memory_op(cmd, e)),
         }
     }
+
+    /// `XENMEM_exchange`: copies `exch` into a hypercall buffer, lets Xen
+    /// read the input list and write the output list (both must lie in
+    /// `lists`), and returns `nr_exchanged` as Xen left it, with the
+    /// hypercall's own result (an error still reports how many input
+    /// extents were exchanged before it).
+    pub fn memory_exchange(
+        &self,
+        exch: &xen_numastat_abi::XenMemoryExchange,
+        lists: &mut HypercallBuf,
+    ) -> (u64, Result<()>) {
+        let cmd = xen_numastat_abi::XENMEM_EXCHANGE;
+        let op = crate::Op::MemoryOp(cmd);
+        for (what, r) in [("input", &exch.input), ("output", &exch.out)] {
+            // Xen reads or writes one xen_pfn_t per extent.
+            let len = r.nr_extents.saturating_mul(8);
+            let list = GuestRange::new(r.extent_start, len);
+            if r.nr_extents > 0 && (list.addr == 0 || !lists.covers(list)) {
+                return (
+                    0,
+                    Err(Error::Internal(format!(
+                        "the {what} list of {op} is outside its hypercall buffer"
+                    ))),
+                );
+            }
+        }
+        let mut arg = match self.alloc(size_of::<xen_numastat_abi::XenMemoryExchange>()) {
+            Ok(a) => a,
+            Err(e) => return (0, Err(e)),
+        };
+        if let Err(e) = arg.write(0, core::slice::from_ref(exch)) {
+            return (0, Err(e));
+        }
+        // SAFETY: Xen reads and writes the exchange struct (in `arg`, owned
+        // here) and the two extent lists, checked above to lie in `lists`,
+        // which is borrowed mutably for the call.
+        let rc = unsafe {
+            self.hypercall(
+                HYPERVISOR_MEMORY_OP,
+                [u64::from(cmd), arg.handle(), 0, 0, 0],
+            )
+        };
+        let done = arg
+            .read::<xen_numastat_abi::XenMemoryExchange>(0, 1)
+            .ok()
+            .and_then(|v| v.first().map(|e| e.nr_exchanged))
+            .unwrap_or(0);
+        (done, rc.map(drop).map_err(|e| Error::from_memory_op(cmd, e)))
+    }
 }
 
 #[cfg(test)]

@@ -44,13 +44,14 @@ Usage: dom0-testkit <command>
   heapwalk-all           the same for every online node (numainfo) and zone
   numainfo               'node= memsize= memfree=' per online node (bytes)
   physinfo               nr_nodes= max_node_id= nr_cpus= total_pages= free_pages=
-  domnodestat <domain|free> <node> [pad [capacity]]
+  domnodestat <domain|free> <node> [flags [capacity]]
                          raw XEN_SYSCTL_numa_getdomnodestat (free = domain
                          ~0U); with node -1 a nodes buffer of 'capacity'
                          entries (default 64): rc= domain= node= page_list=
                          extra_page_list= xenpage_list= tot_pages=
                          xenheap_pages= extra_pages= pieces= restarts=
-                         nr_nodes=, then on success 'count node=
+                         nr_nodes= source= status= (flags 1: the walk,
+                         0: the counters), then on success 'count node=
                          page_list= extra_page_list= xenpage_list=' per
                          online node ('offline node=' per offline node id)
   domains                XEN_SYSCTL_getdomaininfolist: 'domain domid=
@@ -66,6 +67,21 @@ Usage: dom0-testkit <command>
                          <pages> more pages on <node> for an existing domain
                          (max_mem grows by as much; nothing else is
                          allocated): 'placed node= pages='
+  populate-order <domid> <node> <order> <extents>
+                         <extents> extents of 2^<order> pages on <node>
+                         (max_mem grows by as much); every page's MFN is
+                         appended to the node's file: 'placed node= pages='
+  exchange <domid> <from> <to> <pages>
+                         XENMEM_exchange of the last <pages> MFNs of node
+                         <from>'s file for as many new pages with
+                         XENMEMF_exact_node(<to>); files rewritten:
+                         'exchanged from= to= pages='
+  churn <seed> <ops>     a new paused PV domain, <ops> random populate
+                         (order 0 or 9), release and exchange steps over
+                         every online node, each followed by counters ==
+                         walk == the placement asked for; then destroyed:
+                         'churn seed= ops= populate= populate_order9=
+                         release= exchange= pages_moved= checks= max_pages='
   as-user <uid> <command> [args...]
                          run a command with uid and gid <uid>, print its
                          output, then 'as-user rc=<exit status>'
@@ -392,6 +408,89 @@ fn populate_more(
     Ok(())
 }
 
+/// Grows max_mem of `domid` by `pages` (PV gpfns are labels: the new ones
+/// start above every page the domain had).
+fn grow(xen: &Xen, domid: DomId, pages: u64) -> core::result::Result<u64, Failure> {
+    let info = xen.getdomaininfo(domid)?;
+    let total = info.tot_pages.saturating_add(pages);
+    let kib = total
+        .checked_mul(PAGE_SIZE as u64 / 1024)
+        .ok_or_else(|| Failure::Usage(format!("{total} pages overflow max_mem")))?;
+    xen.set_max_mem(domid, kib)?;
+    Ok((1u64 << 33) + info.tot_pages)
+}
+
+fn populate_order(
+    xen: &Xen,
+    domid: DomId,
+    node: u32,
+    order: u32,
+    extents: u64,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let pages = extents << order;
+    let base = grow(xen, domid, pages)?;
+    let gpfns: Vec<u64> = (0..extents).map(|e| base + (e << order)).collect();
+    let firsts = xen.populate_physmap_order(domid, xenmemf_exact_node(node), order, &gpfns)?;
+    let path = mfns_path(domid, node);
+    let mut all = read_mfns(&path).unwrap_or_default();
+    for f in firsts {
+        all.extend(f..f + (1 << order));
+    }
+    write_mfns(&path, &all)?;
+    let _ = writeln!(out, "placed node={node} pages={pages}");
+    Ok(())
+}
+
+fn exchange(
+    xen: &Xen,
+    domid: DomId,
+    from: u32,
+    to: u32,
+    pages: u64,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let (src, dst) = (mfns_path(domid, from), mfns_path(domid, to));
+    let mut have = read_mfns(&src)?;
+    let k = usize::try_from(pages).unwrap_or(usize::MAX);
+    if k > have.len() {
+        return Err(Failure::Other(format!(
+            "{src} has {} MFNs, fewer than {pages}",
+            have.len()
+        )));
+    }
+    let keep = have.len() - k;
+    let gpfns: Vec<u64> = (0..pages).map(|i| (1u64 << 34) + i).collect();
+    let new = xen.exchange(domid, &have[keep..], xenmemf_exact_node(to), &gpfns)?;
+    have.truncate(keep);
+    write_mfns(&src, &have)?;
+    let mut there = read_mfns(&dst).unwrap_or_default();
+    there.extend(new);
+    write_mfns(&dst, &there)?;
+    let _ = writeln!(out, "exchanged from={from} to={to} pages={pages}");
+    Ok(())
+}
+
+/// Pages a churn domain may hold at most (128 MiB).
+const CHURN_CAP: usize = 32768;
+
+fn churn(xen: &Xen, seed: u64, ops: u64, out: &mut String) -> core::result::Result<(), Failure> {
+    let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
+    let domid = xen.create_domain(&pv_domain_config())?;
+    xen.set_max_mem(domid, CHURN_CAP as u64 * (PAGE_SIZE as u64 / 1024))?;
+    let res = xen_numastat_qemu_tests::churn::run(xen, domid, &nodes, seed, ops, CHURN_CAP, out);
+    let gone = xen.destroy_domain(domid);
+    let s = res?;
+    gone?;
+    let _ = writeln!(
+        out,
+        "churn seed={seed} ops={ops} populate={} populate_order9={} release={} exchange={} \
+         pages_moved={} checks={} max_pages={} domid={domid}",
+        s.populate, s.populate_order9, s.release, s.exchange, s.pages_moved, s.checks, s.max_pages
+    );
+    Ok(())
+}
+
 /// Runs a command as another user (for the "not root" error path).
 fn as_user(uid: u32, argv: &[&str], out: &mut String) -> core::result::Result<(), Failure> {
     use std::os::unix::process::CommandExt;
@@ -616,8 +715,19 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Affinity(DomId),
         Bench(DomId, u32),
         Populate(DomId, u32, u64),
+        PopulateOrder(DomId, u32, u32, u64),
+        Exchange(DomId, u32, u32, u64),
+        Churn(u64, u64),
         AsUser(u32, Vec<&'a str>),
     }
+    let node_arg = |n: &str| -> core::result::Result<u32, Failure> {
+        match parse_count("node", n)? {
+            v if v < MAX_NUMNODES as u64 => Ok(v as u32),
+            _ => Err(Failure::Usage(format!(
+                "node '{n}' is not below {MAX_NUMNODES}"
+            ))),
+        }
+    };
     let domain_bits = |s: &str| {
         if s == "free" {
             Ok(XEN_NUMA_DOMAIN_FREE)
@@ -693,6 +803,22 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             }
             Cmd::Populate(parse_domid(d)?, node as u32, parse_count("pages", k)?)
         }
+        ["populate-order", d, n, o, k] => match parse_count("order", o)? {
+            order @ 0..=18 => Cmd::PopulateOrder(
+                parse_domid(d)?,
+                node_arg(n)?,
+                order as u32,
+                parse_count("extents", k)?,
+            ),
+            _ => return Err(Failure::Usage(format!("order '{o}' is not 0 to 18"))),
+        },
+        ["exchange", d, a, b, k] => Cmd::Exchange(
+            parse_domid(d)?,
+            node_arg(a)?,
+            node_arg(b)?,
+            parse_count("pages", k)?,
+        ),
+        ["churn", seed, ops] => Cmd::Churn(parse_count("seed", seed)?, parse_count("ops", ops)?),
         ["as-user", uid, ref argv @ ..] if !argv.is_empty() => {
             let uid = parse_count("uid", uid)?;
             Cmd::AsUser(
@@ -733,6 +859,9 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::Affinity(d) => affinity(&xen, d, out)?,
         Cmd::Bench(d, reps) => bench(&xen, d, reps, out)?,
         Cmd::Populate(d, n, k) => populate_more(&xen, d, n, k, out)?,
+        Cmd::PopulateOrder(d, n, o, k) => populate_order(&xen, d, n, o, k, out)?,
+        Cmd::Exchange(d, a, b, k) => exchange(&xen, d, a, b, k, out)?,
+        Cmd::Churn(seed, ops) => churn(&xen, seed, ops, out)?,
         Cmd::AsUser(uid, argv) => as_user(uid, &argv, out)?,
     }
     Ok(())

@@ -260,6 +260,23 @@ pub const XEN_NUMA_SRC_FREE: u32 = 3;
 /// to be trusted (Xen logged it; use the walk).
 pub const XEN_NUMA_STATUS_INCONSISTENT: u32 = 1;
 
+bitflags::bitflags! {
+    /// The bits of getdomnodestat's IN `flags`: an unknown one is `-EINVAL`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct GdnsFlags: u32 {
+        /// [`XEN_NUMA_GDNS_WALK`]: answer from a walk.
+        const WALK = XEN_NUMA_GDNS_WALK;
+    }
+
+    /// The bits of getdomnodestat's OUT `status`: an unknown one is a
+    /// protocol error for the tools.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct NumaStatus: u32 {
+        /// [`XEN_NUMA_STATUS_INCONSISTENT`].
+        const INCONSISTENT = XEN_NUMA_STATUS_INCONSISTENT;
+    }
+}
+
 /// `struct xen_sysctl_numa_getdomnodestat`: how many of a domain's pages sit
 /// on each node (the 2006 patch's getdomnodestat). By default from the
 /// domain's per-node counters (one hold of `d->page_alloc_lock`, no page

@@ -15,8 +15,8 @@ use crate::heap::HeapCounters;
 use crate::platform::{node_rows, parse_node, DomainPlatform};
 use crate::walk::{walk, Walked};
 use xen_numastat_abi::{
-    XenNumaNodePages, XenNumaWalkCursor, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
-    MAX_NUMNODES, XEN_NUMA_DOMAIN_FREE, XEN_NUMA_GDNS_WALK, XEN_NUMA_SRC_COUNTERS,
+    GdnsFlags, XenNumaNodePages, XenNumaWalkCursor, XenSysctlNumaGetdomnodestat,
+    DOMID_FIRST_RESERVED, MAX_NUMNODES, XEN_NUMA_DOMAIN_FREE, XEN_NUMA_SRC_COUNTERS,
     XEN_NUMA_SRC_FREE, XEN_NUMA_SRC_WALK, XEN_NUMA_STATUS_INCONSISTENT,
 };
 
@@ -47,14 +47,16 @@ struct Req {
 
 fn validate<P: DomainPlatform>(p: &P, op: &mut XenSysctlNumaGetdomnodestat) -> Result<Req, Errno> {
     let c = op.cursor;
-    if op.flags & !XEN_NUMA_GDNS_WALK != 0
-        || c.reserved != 0
+    let Some(flags) = GdnsFlags::from_bits(op.flags) else {
+        return Err(Errno::EINVAL);
+    };
+    if c.reserved != 0
         || c.flags & !PARTIAL_IN_GUEST != 0
         || (c.list != 0 && xen_numastat_abi::NumaList::from_u32(c.list).is_none())
     {
         return Err(Errno::EINVAL);
     }
-    let walk = op.flags & XEN_NUMA_GDNS_WALK != 0;
+    let walk = flags.contains(GdnsFlags::WALK);
     // A cursor only means something to a walk.
     if !walk && c != XenNumaWalkCursor::default() {
         return Err(Errno::EINVAL);
@@ -218,7 +220,7 @@ mod tests {
     use super::*;
     use crate::model::Model;
     use crate::walk::{MAX_RESTARTS, WALK_PIECE};
-    use xen_numastat_abi::NumaList;
+    use xen_numastat_abi::{NumaList, XEN_NUMA_GDNS_WALK};
 
     const D: u32 = Model::DOMID;
 

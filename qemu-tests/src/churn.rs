@@ -27,7 +27,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -37,16 +37,27 @@ impl Rng {
     }
     /// Uniform-ish in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 }
 
 /// One step of the sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    Populate { node: usize, order: u32, extents: u64 },
-    Release { node: usize, pages: u64 },
-    Exchange { from: usize, to: usize, pages: u64 },
+    Populate {
+        node: usize,
+        order: u32,
+        extents: u64,
+    },
+    Release {
+        node: usize,
+        pages: u64,
+    },
+    Exchange {
+        from: usize,
+        to: usize,
+        pages: u64,
+    },
 }
 
 /// Picks the next step for a domain holding `held[n]` pages on node `n`,
@@ -130,12 +141,8 @@ fn check(xen: &Xen, domid: DomId, nodes: &[u32], held: &[Vec<u64>]) -> Result<Op
     for (i, &n) in nodes.iter().enumerate() {
         let want = held[i].len() as u64;
         let (cp, wp) = (c.pages(n), w.pages(n));
-        let (cn, wn) = (
-            cp.map_or(0, |p| p.page_list),
-            wp.map_or(0, |p| p.page_list),
-        );
-        if cn != want || wn != want || cp.map(|p| p.xenpage_list) != wp.map(|p| p.xenpage_list)
-        {
+        let (cn, wn) = (cp.map_or(0, |p| p.page_list), wp.map_or(0, |p| p.page_list));
+        if cn != want || wn != want || cp.map(|p| p.xenpage_list) != wp.map(|p| p.xenpage_list) {
             return Ok(Some(format!(
                 "node {n}: requested {want}, counters {cp:?}, walk {wp:?}"
             )));
@@ -255,7 +262,10 @@ mod tests {
                 }
             }
         }
-        assert!(kinds.iter().all(|&k| k > 100), "every kind of step: {kinds:?}");
+        assert!(
+            kinds.iter().all(|&k| k > 100),
+            "every kind of step: {kinds:?}"
+        );
     }
 
     #[test]

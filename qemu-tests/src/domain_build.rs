@@ -65,8 +65,13 @@ pub trait BuildDomains {
     /// many new order-0 pages allocated with `out_flags`
     /// (`XENMEMF_exact_node(n)`), labelled with `gpfns`. Returns the new
     /// MFNs; a partial exchange is [`Error::Incomplete`].
-    fn exchange(&self, domid: DomId, mfns: &[u64], out_flags: u32, gpfns: &[u64])
-        -> Result<Vec<u64>>;
+    fn exchange(
+        &self,
+        domid: DomId,
+        mfns: &[u64],
+        out_flags: u32,
+        gpfns: &[u64],
+    ) -> Result<Vec<u64>>;
 }
 
 impl BuildDomains for Xen {

@@ -640,7 +640,11 @@ fn exchange_superpages_and_a_random_sequence_keep_counters_exact() {
     };
     let mut t = Topology::nodes(&[(1024, 1), (1024, 1)]).label("domnodestat-memops");
     t = step(t, "mkdom", "dom0-testkit mkdom 1000 1000");
-    t = step(t, "exchange", &format!("dom0-testkit exchange 1 0 1 {MOVE}"));
+    t = step(
+        t,
+        "exchange",
+        &format!("dom0-testkit exchange 1 0 1 {MOVE}"),
+    );
     t = step(t, "order9", "dom0-testkit populate-order 1 1 9 2");
     t = step(t, "cut", &format!("dom0-testkit release 1 1 {CUT}"));
     let t = t
@@ -705,5 +709,11 @@ fn exchange_superpages_and_a_random_sequence_keep_counters_exact() {
         );
     }
     // Both domains destroyed: every node's free pages back where they were.
-    check_free_moved(&r, "churn domain destroyed", &m("destroyed"), &m("churned"), &[]);
+    check_free_moved(
+        &r,
+        "churn domain destroyed",
+        &m("destroyed"),
+        &m("churned"),
+        &[],
+    );
 }

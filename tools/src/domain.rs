@@ -9,9 +9,9 @@ use crate::error::{Error, Op, Result};
 use crate::rows::node_rows;
 use core::fmt;
 use xen_numastat_abi::{
-    DomId, XenNumaNodePages, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
+    DomId, NumaStatus, XenNumaNodePages, XenSysctlNumaGetdomnodestat, DOMID_FIRST_RESERVED,
     XEN_NUMA_DOMAIN_FREE, XEN_NUMA_SRC_COUNTERS, XEN_NUMA_SRC_FREE, XEN_NUMA_SRC_WALK,
-    XEN_NUMA_STATUS_INCONSISTENT, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
+    XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 
 /// What getdomnodestat counts.
@@ -143,9 +143,8 @@ impl DomNodeStat {
         };
         let source = StatSource::from_wire(out.source)
             .ok_or_else(|| protocol(format!("unknown source {}", out.source)))?;
-        if out.status & !XEN_NUMA_STATUS_INCONSISTENT != 0 {
-            return Err(protocol(format!("unknown status bits {:#x}", out.status)));
-        }
+        let status = NumaStatus::from_bits(out.status)
+            .ok_or_else(|| protocol(format!("unknown status bits {:#x}", out.status)))?;
         Ok(Self {
             domain,
             node,
@@ -156,7 +155,7 @@ impl DomNodeStat {
             pieces: out.pieces,
             restarts: out.restarts,
             source,
-            inconsistent: out.status & XEN_NUMA_STATUS_INCONSISTENT != 0,
+            inconsistent: status.contains(NumaStatus::INCONSISTENT),
             nodes,
         })
     }
@@ -213,7 +212,7 @@ impl DomNodeStat {
 mod tests {
     use super::*;
 
-    use xen_numastat_abi::XEN_NUMA_NODE_OFFLINE;
+    use xen_numastat_abi::{XEN_NUMA_NODE_OFFLINE, XEN_NUMA_STATUS_INCONSISTENT};
 
     const OFF: XenNumaNodePages = XenNumaNodePages::OFFLINE;
 

@@ -573,7 +573,10 @@ impl Privcmd {
             .ok()
             .and_then(|v| v.first().map(|e| e.nr_exchanged))
             .unwrap_or(0);
-        (done, rc.map(drop).map_err(|e| Error::from_memory_op(cmd, e)))
+        (
+            done,
+            rc.map(drop).map_err(|e| Error::from_memory_op(cmd, e)),
+        )
     }
 }
 

@@ -398,6 +398,23 @@ impl Privcmd {
         }
     }
 
+    /// `__HYPERVISOR_sysctl` with `sysctl` as the guest address of its
+    /// `struct xen_sysctl`, unchecked: the test kit's hostile-caller cases
+    /// (unmapped, read-only or page-straddling handles) go through here,
+    /// bypassing [`Privcmd::sysctl`]'s checks on purpose. Returns Xen's
+    /// return value or its errno.
+    ///
+    /// # Safety
+    ///
+    /// Xen may write the 136 bytes at `sysctl` and wherever the payload's
+    /// guest handles point, within this process: no Rust reference may
+    /// point into any of those bytes during the call (use hypercall
+    /// buffers or memory only reached through raw pointers).
+    pub unsafe fn raw_sysctl(&self, sysctl: u64) -> core::result::Result<i64, Errno> {
+        // SAFETY: forwarded to the caller (this function's contract).
+        unsafe { self.hypercall(HYPERVISOR_SYSCTL, [sysctl, 0, 0, 0, 0]) }
+    }
+
     /// Fails with [`Error::Internal`] unless each non-NULL range lies in
     /// one of `bufs`.
     fn check_ranges(

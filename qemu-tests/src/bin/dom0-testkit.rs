@@ -82,6 +82,18 @@ Usage: dom0-testkit <command>
                          walk == the placement asked for; then destroyed:
                          'churn seed= ops= populate= populate_order9=
                          release= exchange= pages_moved= checks= max_pages='
+  hammer <secs>           two threads call availheap and getdomnodestat
+                         (counters and walk) on a new domain and dom0 while
+                         a third populates and releases its pages, for
+                         <secs> seconds; then counters == walk == asked:
+                         'hammer secs= calls= ebusy= other_errors=
+                         walk_restarts= populated= released= exact=0|1'
+  hostile                the numastat sysctls with raw, hostile arguments
+                         (wrong interface version; struct or handles
+                         unmapped, read-only or straddling a page; 0xAA
+                         prefill; out-of-range ids): 'case NAME rc= want='
+                         per case, 'after NAME rc=0' for the valid calls
+                         that follow, then 'hostile cases= bad='
   as-user <uid> <command> [args...]
                          run a command with uid and gid <uid>, print its
                          output, then 'as-user rc=<exit status>'
@@ -718,6 +730,8 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         PopulateOrder(DomId, u32, u32, u64),
         Exchange(DomId, u32, u32, u64),
         Churn(u64, u64),
+        Hostile,
+        Hammer(u64),
         AsUser(u32, Vec<&'a str>),
     }
     let node_arg = |n: &str| -> core::result::Result<u32, Failure> {
@@ -818,6 +832,11 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             node_arg(b)?,
             parse_count("pages", k)?,
         ),
+        ["hostile"] => Cmd::Hostile,
+        ["hammer", s] => match parse_count("secs", s)? {
+            secs @ 1..=3600 => Cmd::Hammer(secs),
+            _ => return Err(Failure::Usage(format!("secs '{s}' is not 1 to 3600"))),
+        },
         ["churn", seed, ops] => Cmd::Churn(parse_count("seed", seed)?, parse_count("ops", ops)?),
         ["as-user", uid, ref argv @ ..] if !argv.is_empty() => {
             let uid = parse_count("uid", uid)?;
@@ -862,6 +881,25 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::PopulateOrder(d, n, o, k) => populate_order(&xen, d, n, o, k, out)?,
         Cmd::Exchange(d, a, b, k) => exchange(&xen, d, a, b, k, out)?,
         Cmd::Churn(seed, ops) => churn(&xen, seed, ops, out)?,
+        Cmd::Hammer(secs) => {
+            let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
+            let domid = xen.create_domain(&pv_domain_config())?;
+            let res = xen_numastat_qemu_tests::hammer::run(&xen, domid, &nodes, secs, out);
+            let gone = xen.destroy_domain(domid);
+            let ok = res?;
+            gone?;
+            if !ok {
+                return Err(Failure::Reported);
+            }
+        }
+        Cmd::Hostile => {
+            let bad = xen_numastat_qemu_tests::hostile::run(&xen, out)?;
+            let cases = out.lines().filter(|l| l.starts_with("case ")).count();
+            let _ = writeln!(out, "hostile cases={cases} bad={bad}");
+            if bad > 0 {
+                return Err(Failure::Reported);
+            }
+        }
         Cmd::AsUser(uid, argv) => as_user(uid, &argv, out)?,
     }
     Ok(())

@@ -22,6 +22,7 @@ pub mod domain_build;
 mod error;
 pub mod initramfs;
 pub mod parse;
+pub mod toolstack;
 pub mod topology;
 
 pub use artifacts::{ensure_artifacts, repo_root, Artifacts, DOM0_BINARIES};

@@ -118,7 +118,7 @@ extract_vmlinux "$dom0/vmlinuz" "$out/guest/vmlinux" ||
 # any, and idles. The kernel's orderly poweroff (`xl shutdown`) runs
 # /sbin/poweroff, which must not wait for an init that ignores signals.
 g=$work/guest
-mkdir -p "$g"/{bin,sbin,dev,proc,sys,tmp,lib/modules}
+mkdir -p "$g"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib/modules}
 cp "$busybox" "$g/bin/busybox"
 ln -s busybox "$g/bin/sh"
 mknod -m 600 "$g/dev/console" c 5 1
@@ -227,7 +227,7 @@ cat >"$tree/init" <<'EOF'
 # baked in), then `xns_run` from the kernel command line, if given
 # (xns_run="xl info -n; xl list": the kernel hands unknown name=value
 # words to init as environment variables).
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

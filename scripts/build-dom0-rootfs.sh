@@ -17,7 +17,7 @@ set -euo pipefail
 
 # Pinned: the hypervisor is 4.17.5 (scripts/fetch-sources.sh), so are the
 # tools. Only bookworm main is used: bookworm-security would bring 4.17.7
-# libraries (PLATFORM.md).
+# libraries (docs/platform.md).
 XEN_DEB_VERSION=4.17.5+72-g01140da4e8-1
 SUITE=bookworm
 PACKAGES=(
@@ -91,7 +91,7 @@ mkdir -p "$work"
 # --- Guest kit -----------------------------------------------------------
 
 # The kernel, decompressed here once instead of by libxc in dom0 at every
-# `xl create` (PLATFORM.md: 18-38 s of TCG time for the xz bzImage, 2-4 s
+# `xl create` (docs/platform.md: 18-38 s of TCG time for the xz bzImage, 2-4 s
 # for the ELF). Linux's scripts/extract-vmlinux: find the payload's magic
 # in the bzImage, decompress from there, keep what is an ELF.
 extract_vmlinux() {

@@ -12,7 +12,7 @@
 //! never rewritten per boot.
 //!
 //! Placement is written the way an administrator writes it in xl, in the
-//! two forms that steer memory in xl 4.17 (PLATFORM.md): `cpus_soft =
+//! two forms that steer memory in xl 4.17 (docs/platform.md): `cpus_soft =
 //! "node:N"` (soft affinity; libxl's automatic NUMA placement then keeps
 //! the memory on N) and `cpus = ["N", ...]` (the list form turns automatic
 //! placement off). `cpus = "node:N"` does not steer memory, so it has no
@@ -22,7 +22,7 @@ use crate::initramfs::CpioWriter;
 use crate::{Error, Topology};
 
 /// dom0's memory on the toolstack host: fixed, so ballooning never moves it
-/// (PLATFORM.md: with the ~160 MB initramfs dom0 needs at least 768 MB).
+/// (docs/platform.md: with the ~160 MB initramfs dom0 needs at least 768 MB).
 pub const TOOLSTACK_DOM0_MEM: &str = "1024M,max:1024M";
 /// The guest kernel in dom0's tree: Debian's kernel as an ELF, so libxc does
 /// not decompress it at every `xl create`.
@@ -35,7 +35,7 @@ pub const CONSOLE_LOG_DIR: &str = "/var/log/xen/console";
 /// The line the guest's /init prints on hvc0 once it runs.
 pub const GUEST_READY: &str = "@@XNS GUEST READY";
 /// The smallest guest Debian's kernel and the busybox initramfs boot in
-/// (PLATFORM.md: 64 MB fails at `xl create`, 160 MB works).
+/// (docs/platform.md: 64 MB fails at `xl create`, 160 MB works).
 pub const MIN_GUEST_MEM_MIB: u64 = 160;
 
 /// Where a guest's memory goes, in xl's own words.

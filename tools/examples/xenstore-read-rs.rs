@@ -2,24 +2,38 @@
 //! `xenstore-read-rs`: Debian's `xenstore-read` redone with this crate's
 //! xenstore client, to check the client against it in a toolstack dom0
 //! (docs/toolstack.md). Reads each PATH (with `-n DOMID`: that domain's name)
-//! and prints one line per argument, `PATH=VALUE` or `PATH: none` (ENOENT):
+//! and prints one line per argument, `PATH=VALUE` or `PATH: none` (ENOENT).
+//! `--xenbus` first skips xenstored's socket and talks through Linux's
+//! `/dev/xen/xenbus`, the path a guest has:
 //!
 //! ```sh
 //! xenstore-read-rs /local/domain/1/name -n 0 -n 1 -n 99
+//! xenstore-read-rs --xenbus -n 0
 //! ```
 use std::process::ExitCode;
-use xen_numastat_tools::xenstore::Xenstore;
+use xen_numastat_tools::xenstore::{Xenstore, XENBUS_DEVICE};
 
 fn main() -> ExitCode {
-    let mut xs = match Xenstore::open() {
+    let mut args = std::env::args().skip(1).peekable();
+    let opened = if args.peek().map(String::as_str) == Some("--xenbus") {
+        args.next();
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(XENBUS_DEVICE)
+            .map(|f| Xenstore::from_device(f, XENBUS_DEVICE))
+            .map_err(|e| format!("cannot open {XENBUS_DEVICE}: {e}"))
+    } else {
+        Xenstore::open().map_err(|e| format!("{e}; {}", e.hint()))
+    };
+    let mut xs = match opened {
         Ok(xs) => xs,
         Err(e) => {
-            eprintln!("xenstore-read-rs: {e}; {}", e.hint());
+            eprintln!("xenstore-read-rs: {e}");
             return ExitCode::from(4);
         }
     };
     eprintln!("xenstore-read-rs: connected to {}", xs.path());
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (label, value) = if arg == "-n" {
             let Some(domid) = args.next().and_then(|d| d.parse::<u32>().ok()) else {

@@ -4,12 +4,14 @@
 //! (docs/toolstack.md). Reads each PATH (with `-n DOMID`: that domain's name)
 //! and prints one line per argument, `PATH=VALUE` or `PATH: none` (ENOENT).
 //! `--xenbus` first skips xenstored's socket and talks through Linux's
-//! `/dev/xen/xenbus`, the path a guest has:
+//! `/dev/xen/xenbus`, the path a guest has (even in dom0, where
+//! `Xenstore::open()` does not try it):
 //!
 //! ```sh
 //! xenstore-read-rs /local/domain/1/name -n 0 -n 1 -n 99
 //! xenstore-read-rs --xenbus -n 0
 //! ```
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::ExitCode;
 use xen_numastat_tools::xenstore::{Xenstore, XENBUS_DEVICE};
 
@@ -17,9 +19,11 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1).peekable();
     let opened = if args.peek().map(String::as_str) == Some("--xenbus") {
         args.next();
+        // O_NONBLOCK, as Xenstore::open() does, so the reply timeout holds.
         std::fs::OpenOptions::new()
             .read(true)
             .write(true)
+            .custom_flags(libc::O_NONBLOCK)
             .open(XENBUS_DEVICE)
             .map(|f| Xenstore::from_device(f, XENBUS_DEVICE))
             .map_err(|e| format!("cannot open {XENBUS_DEVICE}: {e}"))

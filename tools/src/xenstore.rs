@@ -18,17 +18,25 @@
 //!    ships (C xenstored and oxenstored) listen there in dom0, and Xen 4.17's
 //!    libxenstore `xs_open()` tries it first as well: one hop to the daemon,
 //!    and a read timeout can be set on it.
-//! 2. Linux's xenbus device, [`XENBUS_DEVICE`] (drivers/xen/xenbus/
-//!    xenbus_dev_frontend.c): write one whole request, read the reply. The
-//!    kernel forwards it over its own ring to the daemon and gives the reply
-//!    the caller's `req_id` back. It also works in a guest, where there is
-//!    no socket, and in dom0 while the socket is missing. No timeout there:
-//!    the kernel waits for xenstored.
+//! 2. Outside dom0 only, Linux's xenbus device, [`XENBUS_DEVICE`]
+//!    (drivers/xen/xenbus/xenbus_dev_frontend.c): write one whole request,
+//!    read the reply. The kernel forwards it over its own ring to the
+//!    daemon and gives the reply the caller's `req_id` back. That is the
+//!    only path a guest has. It is opened `O_NONBLOCK` (the driver's read
+//!    then answers `EAGAIN` instead of sleeping), so [`REPLY_TIMEOUT`]
+//!    holds there too.
 //!
-//! Neither present means no xenstored is reachable: [`Error::Unavailable`],
-//! whose message starts "names unavailable: xenstored is not running", so a
-//! caller can show numbers without names (the busybox dom0 of the QEMU tests
-//! runs no xenstored).
+//! In dom0 (the one domain with [`XENBUS_BACKEND_DEVICE`]) the device is
+//! not tried: dom0's kernel queues a request there until a xenstored
+//! connects, which in a dom0 without one (the busybox dom0 of the QEMU
+//! tests) is never, so every lookup would cost the whole timeout, and
+//! libxenstore's tools hang there. The price: a dom0 whose xenstored runs
+//! in a stub domain (no socket in dom0) shows no names.
+//!
+//! No socket (and, in a guest, no device) means no xenstored is reachable:
+//! [`Error::Unavailable`], whose message starts "names unavailable:
+//! xenstored is not running", at once, so a caller shows numbers without
+//! names.
 //!
 //! A path that does not exist reads as `None`, not as an error: a domain
 //! destroyed between the hypercall that listed it and the name lookup has
@@ -38,8 +46,10 @@
 use core::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// xenstored's socket in dom0 (Xen 4.17 tools/libs/store/xs.c:
 /// `xs_daemon_socket()`, `XEN_RUN_STORED "/socket"`; Debian's rundir is
@@ -47,10 +57,14 @@ use std::time::Duration;
 pub const XENSTORED_SOCKET: &str = "/run/xenstored/socket";
 /// Linux's xenbus character device (`xs_domain_dev()` in the same file).
 pub const XENBUS_DEVICE: &str = "/dev/xen/xenbus";
+/// What xenstored in dom0 uses to find its ring: Linux registers it only in
+/// the initial domain (drivers/xen/xenbus/xenbus_dev_backend.c answers
+/// `-ENODEV` elsewhere), so its presence says "this is dom0".
+pub const XENBUS_BACKEND_DEVICE: &str = "/dev/xen/xenbus_backend";
 
-/// How long a reply may take on the socket before [`Error::Timeout`].
-/// xenstored answers a read in well under a millisecond; this only turns a
-/// stuck daemon into an error instead of a hung tool.
+/// How long a reply may take before [`Error::Timeout`]. xenstored answers
+/// a read in well under a millisecond; this only turns a stuck daemon into
+/// an error instead of a hung tool.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `enum xsd_sockmsg_type` in xs_wire.h: `XS_CONTROL, XS_DIRECTORY, ...`
@@ -131,12 +145,14 @@ pub fn msg_type_name(msg_type: u32) -> &'static str {
 /// What can go wrong talking to xenstored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Neither the socket nor the xenbus device exists (or has a driver).
+    /// No xenstored to talk to: its socket is not there and, outside dom0,
+    /// neither is the xenbus device.
     Unavailable {
         /// Why connecting to [`XENSTORED_SOCKET`] failed.
         socket: io::ErrorKind,
-        /// Why opening [`XENBUS_DEVICE`] failed.
-        device: io::ErrorKind,
+        /// Why opening [`XENBUS_DEVICE`] failed; `None` in dom0, where it is
+        /// not tried (the module documentation says why).
+        device: Option<io::ErrorKind>,
     },
     /// The socket or the device exists but opening it was refused.
     PermissionDenied { path: &'static str },
@@ -186,20 +202,29 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Unavailable { socket, device } => write!(
+            Self::Unavailable {
+                socket,
+                device: Some(device),
+            } => write!(
                 f,
                 "names unavailable: xenstored is not running \
                  ({XENSTORED_SOCKET}: {socket}; {XENBUS_DEVICE}: {device})"
+            ),
+            Self::Unavailable {
+                socket,
+                device: None,
+            } => write!(
+                f,
+                "names unavailable: xenstored is not running \
+                 ({XENSTORED_SOCKET}: {socket})"
             ),
             Self::PermissionDenied { path } => {
                 write!(f, "cannot open {path}: permission denied")
             }
             Self::Io { path, what, .. } => write!(f, "xenstore connection {path}: {what}"),
-            Self::Timeout { path } => write!(
-                f,
-                "xenstored did not answer on {path} within {} s",
-                REPLY_TIMEOUT.as_secs()
-            ),
+            Self::Timeout { path } => {
+                write!(f, "xenstored did not answer on {path} in time")
+            }
             Self::Daemon {
                 msg_type,
                 path,
@@ -250,12 +275,20 @@ impl Write for Conn {
 }
 
 /// A connection to xenstored. Owns the socket or device fd (opened once,
-/// close-on-exec, as std opens every fd); one method per request.
+/// close-on-exec, as std opens every fd); one method per request, one
+/// request in flight.
 #[derive(Debug)]
 pub struct Xenstore {
     conn: Conn,
     path: &'static str,
     next_req_id: u32,
+    reply_timeout: Duration,
+    /// A request timed out before any of its reply arrived: the reply may
+    /// still come, before the next one's, and is then skipped.
+    abandoned: bool,
+    /// A reply timed out half-read: where the next message starts is lost,
+    /// so every later request fails (open a new connection).
+    lost: bool,
 }
 
 impl Xenstore {
@@ -271,9 +304,16 @@ impl Xenstore {
             }
             Err(e) => e.kind(),
         };
+        if Path::new(XENBUS_BACKEND_DEVICE).exists() {
+            return Err(Error::Unavailable {
+                socket,
+                device: None,
+            });
+        }
         let device = match OpenOptions::new()
             .read(true)
             .write(true)
+            .custom_flags(libc::O_NONBLOCK)
             .open(XENBUS_DEVICE)
         {
             Ok(d) => return Ok(Self::from_device(d, XENBUS_DEVICE)),
@@ -285,29 +325,48 @@ impl Xenstore {
             // ENXIO/ENODEV: the node exists, no xenbus behind it (not on Xen).
             Err(e) => e.kind(),
         };
-        Err(Error::Unavailable { socket, device })
-    }
-
-    /// A client on an already connected stream (xenstored's socket, or one
-    /// end of a socketpair in tests). Sets [`REPLY_TIMEOUT`].
-    pub fn from_socket(stream: UnixStream, path: &'static str) -> Result<Self> {
-        stream
-            .set_read_timeout(Some(REPLY_TIMEOUT))
-            .map_err(|e| io_error(path, &e))?;
-        Ok(Self {
-            conn: Conn::Socket(stream),
-            path,
-            next_req_id: 0,
+        Err(Error::Unavailable {
+            socket,
+            device: Some(device),
         })
     }
 
-    /// A client on an open xenbus device.
+    /// A client on an already connected stream (xenstored's socket, or one
+    /// end of a socketpair in tests), with [`REPLY_TIMEOUT`].
+    pub fn from_socket(stream: UnixStream, path: &'static str) -> Result<Self> {
+        let mut xs = Self {
+            conn: Conn::Socket(stream),
+            path,
+            next_req_id: 0,
+            reply_timeout: REPLY_TIMEOUT,
+            abandoned: false,
+            lost: false,
+        };
+        xs.set_reply_timeout(REPLY_TIMEOUT)?;
+        Ok(xs)
+    }
+
+    /// A client on an open xenbus device. Open it `O_NONBLOCK`, as
+    /// [`Xenstore::open`] does, or a missing reply blocks past the timeout.
     pub fn from_device(file: File, path: &'static str) -> Self {
         Self {
             conn: Conn::Device(file),
             path,
             next_req_id: 0,
+            reply_timeout: REPLY_TIMEOUT,
+            abandoned: false,
+            lost: false,
         }
+    }
+
+    /// How long a reply may take (default [`REPLY_TIMEOUT`]).
+    pub fn set_reply_timeout(&mut self, timeout: Duration) -> Result<()> {
+        if let Conn::Socket(s) = &self.conn {
+            s.set_read_timeout(Some(timeout))
+                .map_err(|e| io_error(self.path, &e))?;
+        }
+        self.reply_timeout = timeout;
+        Ok(())
     }
 
     /// Where this client is connected ([`XENSTORED_SOCKET`] or
@@ -372,6 +431,15 @@ impl Xenstore {
                 path.len()
             )));
         }
+        if self.lost {
+            return Err(Error::Io {
+                path: self.path,
+                kind: io::ErrorKind::TimedOut,
+                what: "a reply timed out half-read, the stream is out of step; \
+                       open a new connection"
+                    .into(),
+            });
+        }
         let req_id = self.next_req_id;
         self.next_req_id = self.next_req_id.wrapping_add(1);
         let len = path.len() + 1;
@@ -391,11 +459,16 @@ impl Xenstore {
             .write_all(&msg)
             .map_err(|e| io_error(self.path, &e))?;
 
+        let deadline = Instant::now() + self.reply_timeout;
         loop {
-            let (reply, payload) = self.read_reply()?;
+            let (reply, payload) = self.read_reply(deadline)?;
             if reply.msg_type == XS_WATCH_EVENT {
                 continue; // Not ours: this client sets no watches.
             }
+            if reply.req_id != req_id && self.abandoned {
+                continue; // The late reply to a request that timed out.
+            }
+            self.abandoned = false;
             if reply.req_id != req_id || reply.tx_id != 0 {
                 return Err(Error::Protocol(format!(
                     "reply to {} {path} has req_id {} tx_id {}, expected {req_id} and 0",
@@ -429,9 +502,9 @@ impl Xenstore {
     }
 
     /// Reads one whole message, however the stream splits it.
-    fn read_reply(&mut self) -> Result<(SockMsg, Vec<u8>)> {
+    fn read_reply(&mut self, deadline: Instant) -> Result<(SockMsg, Vec<u8>)> {
         let mut header = [0u8; SOCKMSG_SIZE];
-        self.read_exact(&mut header)?;
+        self.read_full(&mut header, deadline, true)?;
         let reply = SockMsg::from_bytes(&header);
         let len = reply.len as usize;
         if len > XENSTORE_PAYLOAD_MAX {
@@ -440,17 +513,49 @@ impl Xenstore {
             )));
         }
         let mut payload = vec![0u8; len];
-        self.read_exact(&mut payload)?;
+        self.read_full(&mut payload, deadline, false)?;
         Ok((reply, payload))
     }
 
-    fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
-        self.conn.read_exact(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                Error::Timeout { path: self.path }
+    /// Fills `buf` by `deadline`. A non-blocking fd (the xenbus device)
+    /// answers `EAGAIN` until the reply is queued: wait a little, doubling
+    /// up to 10 ms; the socket's read timeout makes its reads return by
+    /// then. `read_exact` would drop bytes already read on `EAGAIN`.
+    /// `first`: `buf` is the start of a message (so a timeout with nothing
+    /// read leaves the stream in step).
+    fn read_full(&mut self, buf: &mut [u8], deadline: Instant, first: bool) -> Result<()> {
+        let mut done = 0;
+        let mut nap = Duration::from_micros(100);
+        while done < buf.len() {
+            match self.conn.read(&mut buf[done..]) {
+                Ok(0) => {
+                    let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+                    return Err(io_error(self.path, &eof));
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        if first && done == 0 {
+                            self.abandoned = true;
+                        } else {
+                            self.lost = true;
+                        }
+                        return Err(Error::Timeout { path: self.path });
+                    }
+                    std::thread::sleep(nap.min(deadline - now));
+                    nap = (nap * 2).min(Duration::from_millis(10));
+                }
+                Err(e) => return Err(io_error(self.path, &e)),
             }
-            _ => io_error(self.path, &e),
-        })
+        }
+        Ok(())
     }
 }
 
@@ -514,6 +619,11 @@ mod tests {
         watch_event_first: bool,
         /// Answers with this req_id instead of the request's.
         wrong_req_id: Option<u32>,
+        /// Pause between two pieces of a reply.
+        pause: Duration,
+        /// Before answering the first request, send this many bytes of the
+        /// reply, then wait this long.
+        stall_first: Option<(usize, Duration)>,
     }
 
     impl FakeXenstored {
@@ -527,6 +637,8 @@ mod tests {
                 chunk: 3,
                 watch_event_first: false,
                 wrong_req_id: None,
+                pause: Duration::ZERO,
+                stall_first: None,
             }
         }
 
@@ -568,12 +680,21 @@ mod tests {
             }
         }
 
-        fn send(&self, s: &mut UnixStream, msg: SockMsg, payload: &[u8]) {
+        fn send(&self, s: &mut UnixStream, msg: SockMsg, payload: &[u8], stall: bool) {
             let mut bytes = msg.to_bytes().to_vec();
             bytes.extend_from_slice(payload);
-            for piece in bytes.chunks(self.chunk) {
-                s.write_all(piece).unwrap();
-                s.flush().unwrap();
+            let mut rest = &bytes[..];
+            if let (true, Some((n, wait))) = (stall, self.stall_first) {
+                s.write_all(&rest[..n]).unwrap();
+                rest = &rest[n..];
+                thread::sleep(wait);
+            }
+            for piece in rest.chunks(self.chunk) {
+                // The client may have given up and hung up: stop quietly.
+                if s.write_all(piece).is_err() {
+                    return;
+                }
+                thread::sleep(self.pause);
             }
         }
 
@@ -599,7 +720,7 @@ mod tests {
                             tx_id: 0,
                             len: ev.len() as u32,
                         };
-                        self.send(&mut server, msg, ev);
+                        self.send(&mut server, msg, ev, false);
                     }
                     let (msg_type, body) = self.answer(req, &payload);
                     let reply = SockMsg {
@@ -608,7 +729,7 @@ mod tests {
                         tx_id: req.tx_id,
                         len: body.len() as u32,
                     };
-                    self.send(&mut server, reply, &body);
+                    self.send(&mut server, reply, &body, seen.len() == 1);
                 }
             });
             let xs = Xenstore::from_socket(client, "fake xenstored").unwrap();
@@ -724,9 +845,7 @@ mod tests {
         let (client, _server) = UnixStream::pair().unwrap();
         let mut xs = Xenstore::from_socket(client, "fake xenstored").unwrap();
         // Shorter than REPLY_TIMEOUT, so the test stays fast.
-        if let Conn::Socket(s) = &xs.conn {
-            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-        }
+        xs.set_reply_timeout(Duration::from_millis(50)).unwrap();
         let e = xs.domain_name(0).unwrap_err();
         assert_eq!(
             e,
@@ -734,6 +853,62 @@ mod tests {
                 path: "fake xenstored"
             }
         );
+    }
+
+    /// The xenbus device is opened O_NONBLOCK: reads answer EAGAIN until
+    /// the reply is there. A non-blocking socket behaves the same.
+    #[test]
+    fn a_non_blocking_fd_waits_for_a_slow_reply() {
+        let mut fake = FakeXenstored::new(HOST);
+        fake.chunk = 5;
+        fake.pause = Duration::from_millis(5);
+        let (mut xs, _server) = fake.spawn();
+        if let Conn::Socket(s) = &xs.conn {
+            s.set_nonblocking(true).unwrap();
+        }
+        assert_eq!(xs.domain_name(3).unwrap().as_deref(), Some("guest-node1"));
+        assert_eq!(xs.domain_name(8).unwrap(), None);
+
+        let (client, _silent) = UnixStream::pair().unwrap();
+        client.set_nonblocking(true).unwrap();
+        let mut xs = Xenstore::from_socket(client, "fake xenstored").unwrap();
+        xs.set_reply_timeout(Duration::from_millis(50)).unwrap();
+        let t = Instant::now();
+        assert!(matches!(xs.domain_name(0), Err(Error::Timeout { .. })));
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_late_reply_to_a_timed_out_request_is_skipped() {
+        let mut fake = FakeXenstored::new(HOST);
+        fake.stall_first = Some((0, Duration::from_millis(300)));
+        let (mut xs, _server) = fake.spawn();
+        xs.set_reply_timeout(Duration::from_millis(50)).unwrap();
+        assert!(matches!(xs.domain_name(0), Err(Error::Timeout { .. })));
+        xs.set_reply_timeout(REPLY_TIMEOUT).unwrap();
+        // The reply to request 0 ("Domain-0") comes first and is skipped.
+        assert_eq!(xs.domain_name(3).unwrap().as_deref(), Some("guest-node1"));
+    }
+
+    #[test]
+    fn a_reply_timed_out_half_read_loses_the_connection() {
+        let mut fake = FakeXenstored::new(HOST);
+        fake.stall_first = Some((6, Duration::from_millis(300)));
+        let (mut xs, _server) = fake.spawn();
+        xs.set_reply_timeout(Duration::from_millis(50)).unwrap();
+        assert!(matches!(xs.domain_name(0), Err(Error::Timeout { .. })));
+        let e = xs.domain_name(3).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Io {
+                    kind: io::ErrorKind::TimedOut,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("open a new connection"), "{e}");
     }
 
     #[test]
@@ -750,14 +925,17 @@ mod tests {
 
     #[test]
     fn unavailable_says_names_are_unavailable() {
-        let e = Error::Unavailable {
-            socket: io::ErrorKind::NotFound,
-            device: io::ErrorKind::NotFound,
-        };
-        assert!(e
-            .to_string()
-            .starts_with("names unavailable: xenstored is not running"));
-        assert!(e.hint().contains("/etc/init.d/xen start"));
+        for device in [Some(io::ErrorKind::NotFound), None] {
+            let e = Error::Unavailable {
+                socket: io::ErrorKind::NotFound,
+                device,
+            };
+            assert!(e
+                .to_string()
+                .starts_with("names unavailable: xenstored is not running"));
+            assert_eq!(e.to_string().contains(XENBUS_DEVICE), device.is_some());
+            assert!(e.hint().contains("/etc/init.d/xen start"));
+        }
     }
 
     #[test]

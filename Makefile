@@ -21,7 +21,7 @@ DEMO_NODES ?= 1G,1G
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
         fmt-check clippy unit-test completion-test formats-check prometheus-e2e install \
         units-check deb package-test \
-        codegen-check qemu-test bench clean
+        codegen-check qemu-test bench clean dom0-rootfs
 
 all: artifacts dist-bin
 
@@ -41,6 +41,12 @@ xen-release: sources
 
 xen-debug: sources
 	@$(TOP)/scripts/build-xen.sh debug
+
+# The toolstack host's dom0 (Debian 12 + Debian's Xen 4.17.5 userspace) and
+# the PV guest kit, as uncompressed cpio images; rebuilt only when the script
+# or its inputs change (docs/toolstack.md).
+dom0-rootfs: sources
+	@$(TOP)/scripts/build-dom0-rootfs.sh
 
 # Static dom0 binaries for the initramfs: the CLI and the test kit.
 dom0-bins:

@@ -4,6 +4,10 @@
 #   build/src/xen-4.17.5.orig/   pristine Xen 4.17.5 from Debian's source package
 #   build/dom0/vmlinuz           Debian's 6.1 kernel (PV dom0 capable)
 #   build/dom0/xen-privcmd.ko    the privcmd module matching it
+#   build/dom0/modules/lib/modules/<release>/
+#                                the same kernel's xenfs, xen-evtchn,
+#                                xen-gntdev, xen-gntalloc, xen-privcmd and
+#                                modules.* lists, for the toolstack dom0
 # Versions are pinned here; docs/build.md says why.
 set -euo pipefail
 
@@ -27,7 +31,8 @@ if [ ! -f "$build/src/xen-pristine/xen/Makefile" ]; then
     )
 fi
 
-if [ ! -f "$build/dom0/vmlinuz" ] || [ ! -f "$build/dom0/xen-privcmd.ko" ]; then
+if [ ! -f "$build/dom0/vmlinuz" ] || [ ! -f "$build/dom0/xen-privcmd.ko" ] ||
+   [ ! -d "$build/dom0/modules/lib/modules" ]; then
     (
         cd "$build/dom0"
         rm -rf dl && mkdir dl && cd dl
@@ -38,7 +43,18 @@ if [ ! -f "$build/dom0/vmlinuz" ] || [ ! -f "$build/dom0/xen-privcmd.ko" ]; then
         dpkg-deb -x ./*.deb root
         cp root/boot/vmlinuz-* ../vmlinuz
         find root -name xen-privcmd.ko -exec cp {} ../xen-privcmd.ko \;
-        basename root/lib/modules/* > ../kernel-release
+        rel=$(basename root/lib/modules/*)
+        echo "$rel" > ../kernel-release
+        # The toolstack dom0 (scripts/build-dom0-rootfs.sh) modprobes these
+        # five; their only dependency is xenfs -> xen-privcmd (modinfo), so
+        # the rest of the tree stays behind. depmod reads the modules.* lists.
+        mods="xenfs/xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd"
+        rm -rf ../modules
+        for m in $mods; do
+            install -D -m 0644 "root/lib/modules/$rel/kernel/drivers/xen/$m.ko" \
+                "../modules/lib/modules/$rel/kernel/drivers/xen/$m.ko"
+        done
+        cp -a "root/lib/modules/$rel"/modules.{order,builtin,builtin.modinfo} "../modules/lib/modules/$rel/"
         cd .. && rm -rf dl
     )
 fi

@@ -11,7 +11,9 @@ pkgs=(qemu-system-x86 busybox-static cpio flex bison dpkg-dev xz-utils patch
       debhelper fakeroot lintian systemd python3-jsonschema
       # The shells whose completions are tested, and Prometheus's promtool
       # and node_exporter for the metrics checks.
-      bash zsh fish prometheus prometheus-node-exporter)
+      bash zsh fish prometheus prometheus-node-exporter
+      # The toolstack host's dom0 tree and guest kernel (docs/toolstack.md).
+      mmdebstrap zstd)
 
 src_list=/etc/apt/sources.list.d/xen-numastat-src.sources
 need_update=0

@@ -27,6 +27,7 @@ pub mod hammer;
 pub mod hostile;
 pub mod initramfs;
 pub mod parse;
+pub mod toolstack;
 pub mod topology;
 
 pub use artifacts::{ensure_artifacts, repo_root, Artifacts, DOM0_BINARIES};

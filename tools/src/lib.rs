@@ -41,6 +41,7 @@ mod rows;
 #[allow(unsafe_code)]
 pub mod term;
 pub mod xen;
+pub mod xenstore;
 
 pub use console::DmaWidth;
 pub use domain::{DomNodeStat, DomainSel, NodePagesRow, StatSource};

@@ -89,6 +89,7 @@ pub const CONSTANTS: &[Check] = &[
         "sizeof(((struct xen_sysctl *)0)->u)",
         XEN_SYSCTL_PAYLOAD_SIZE as u64,
     ),
+    c("EPERM", errno::EPERM as u64),
     c("ESRCH", errno::ESRCH as u64),
     c("ENOMEM", errno::ENOMEM as u64),
     c("EFAULT", errno::EFAULT as u64),

@@ -204,8 +204,9 @@ macro_rules! numastat_shims {
             ) -> ::core::ffi::c_int;
             // xen/common/numastat.c (patch 0006).
             fn numastat_shim_get_domain(
-                domid: ::core::ffi::c_uint
-            ) -> *mut $crate::ffi::Domain;
+                domid: ::core::ffi::c_uint,
+                d: *mut *mut $crate::ffi::Domain
+            ) -> ::core::ffi::c_int;
             fn numastat_shim_put_domain(d: *mut $crate::ffi::Domain) -> ();
             fn numastat_shim_domain_lock(d: *mut $crate::ffi::Domain) -> ();
             fn numastat_shim_domain_unlock(d: *mut $crate::ffi::Domain) -> ();
@@ -297,7 +298,11 @@ mod tests {
         );
         assert_eq!(
             c(&find("numastat_shim_get_domain")),
-            "struct domain * (unsigned int)"
+            "int (unsigned int, struct domain * *)"
+        );
+        assert_eq!(
+            c(&find("numastat_shim_domain_counters")),
+            "struct numastat_domain * (struct domain *)"
         );
     }
 

@@ -284,6 +284,8 @@ pub fn sysctl_name(cmd: u32) -> Option<&'static str> {
 /// Xen's errno values (xen/include/public/errno.h), as returned negated by
 /// hypercalls.
 pub mod errno {
+    /// `XEN_ERRNO(EPERM, 1)`
+    pub const EPERM: i32 = 1;
     /// `XEN_ERRNO(ESRCH, 3)`
     pub const ESRCH: i32 = 3;
     /// `XEN_ERRNO(ENOMEM, 12)`

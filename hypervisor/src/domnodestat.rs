@@ -191,9 +191,7 @@ pub fn getdomnodestat<P: DomainPlatform>(
         return Ok(Outcome::Done);
     }
 
-    let Some(d) = p.get_domain(op.domain) else {
-        return Err(Errno::ESRCH);
-    };
+    let d = p.get_domain(op.domain)?;
     let res = if req.walk {
         walk(p, &d, op, acc)
     } else {
@@ -521,6 +519,24 @@ mod tests {
         assert_eq!(m.holds.get(), holds, "no lock taken");
         assert_eq!(m.refs.get(), 0);
         let mut o = op(D, -1, false, false);
+        assert_eq!(call(m, &mut o).0, Ok(Outcome::Done));
+    }
+
+    #[test]
+    fn a_domain_xsm_hides_gets_eperm_in_both_modes_after_the_checks() {
+        let m = big_domain();
+        m.xsm_denies.set(true);
+        for walk in [false, true] {
+            let mut o = op(D, -1, true, walk);
+            assert_eq!(call(m, &mut o).0, Err(Errno::EPERM));
+            assert_eq!(o.nr_nodes, 3, "argument checks ran first");
+            let mut o = op(D, 64, true, walk);
+            assert_eq!(call(m, &mut o).0, Err(Errno::EINVAL), "bad input first");
+        }
+        assert_eq!(m.refs.get(), 0);
+        assert!(!m.locked.get());
+        // The free pages need no domain: XSM's xen:heap (do_sysctl) only.
+        let mut o = op(XEN_NUMA_DOMAIN_FREE, -1, true, false);
         assert_eq!(call(m, &mut o).0, Ok(Outcome::Done));
     }
 

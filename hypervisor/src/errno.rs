@@ -13,9 +13,20 @@ impl Errno {
     pub const ENOBUFS: Errno = Errno(errno::ENOBUFS);
     pub const EBUSY: Errno = Errno(errno::EBUSY);
     pub const ESRCH: Errno = Errno(errno::ESRCH);
+    pub const EPERM: Errno = Errno(errno::EPERM);
     pub const EOPNOTSUPP: Errno = Errno(errno::EOPNOTSUPP);
     /// Not an error: do_sysctl() turns it into a hypercall continuation.
     pub const ERESTART: Errno = Errno(errno::ERESTART);
+
+    /// The error of a shim's negative return value (`-EPERM` from XSM,
+    /// ...). Anything else is not an errno: never returned, but mapped to
+    /// `EFAULT` rather than trusted.
+    pub const fn from_ret(rc: i32) -> Errno {
+        match rc {
+            r if r < 0 && r > -4096 => Errno(r.wrapping_neg()),
+            _ => Errno::EFAULT,
+        }
+    }
 
     /// The value a hypercall handler returns: `-errno`.
     pub const fn to_ret(self) -> i64 {

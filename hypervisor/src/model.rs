@@ -63,6 +63,8 @@ pub struct Model {
     pub counters: DomainCounters,
     pub dying: Cell<bool>,
     pub exists: Cell<bool>,
+    /// XSM refuses the caller this domain's info (FLASK policy).
+    pub xsm_denies: Cell<bool>,
     pub locked: Cell<bool>,
     pub holds: Cell<u32>,
     pub visits: Cell<u32>,
@@ -87,6 +89,7 @@ impl Model {
             counters: DomainCounters::new(),
             dying: Cell::new(false),
             exists: Cell::new(true),
+            xsm_denies: Cell::new(false),
             locked: Cell::new(false),
             holds: Cell::new(0),
             visits: Cell::new(0),
@@ -245,12 +248,16 @@ impl DomainPlatform for Model {
     type Domain = u32;
     type Page = usize;
 
-    fn get_domain(&self, domid: u32) -> Option<u32> {
+    fn get_domain(&self, domid: u32) -> Result<u32, Errno> {
         assert!(!self.locked.get());
-        (domid == Self::DOMID && self.exists.get() && !self.dying.get()).then(|| {
-            self.refs.set(self.refs.get() + 1);
-            domid
-        })
+        if domid != Self::DOMID || !self.exists.get() || self.dying.get() {
+            return Err(Errno::ESRCH);
+        }
+        if self.xsm_denies.get() {
+            return Err(Errno::EPERM);
+        }
+        self.refs.set(self.refs.get() + 1);
+        Ok(domid)
     }
     fn put_domain(&self, _d: u32) {
         self.refs.set(self.refs.get() - 1);

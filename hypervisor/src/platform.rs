@@ -33,9 +33,10 @@ pub trait DomainPlatform: HeapPlatform {
     /// A `struct page_info *`.
     type Page: Copy + PartialEq;
 
-    /// The live domain with this id, referenced; `None` if there is none or
-    /// it is dying.
-    fn get_domain(&self, domid: u32) -> Option<Self::Domain>;
+    /// The live domain with this id, referenced: `-ESRCH` if there is none
+    /// or it is dying, XSM's error (`-EPERM`) if the caller may not get its
+    /// info (the check of `XEN_DOMCTL_getdomaininfo`).
+    fn get_domain(&self, domid: u32) -> Result<Self::Domain, Errno>;
     /// Drops the reference `get_domain()` took.
     fn put_domain(&self, d: Self::Domain);
     /// Runs `f` with `d->page_alloc_lock` held.

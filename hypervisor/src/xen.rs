@@ -96,10 +96,15 @@ impl DomainPlatform for Xen {
     type Domain = XenDomain;
     type Page = XenPage;
 
-    fn get_domain(&self, domid: u32) -> Option<XenDomain> {
-        // SAFETY: the shim does rcu_lock_domain_by_id() and hands back a
-        // referenced, live (not dying) domain or NULL.
-        NonNull::new(unsafe { numastat_shim_get_domain(domid) }).map(XenDomain)
+    fn get_domain(&self, domid: u32) -> Result<XenDomain, Errno> {
+        let mut d: *mut Domain = core::ptr::null_mut();
+        // SAFETY: `d` is a valid place for the shim's result; the shim does
+        // rcu_lock_domain_by_id() and the XSM check, and on 0 stores a
+        // referenced, live (not dying) domain there.
+        match unsafe { numastat_shim_get_domain(domid, &mut d) } {
+            0 => NonNull::new(d).map(XenDomain).ok_or(Errno::ESRCH),
+            rc => Err(Errno::from_ret(rc)),
+        }
     }
 
     fn put_domain(&self, d: XenDomain) {

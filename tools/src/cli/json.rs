@@ -8,7 +8,7 @@
 //! value type and its serializer) to keep the static binary free of
 //! dependencies; the tests parse the output back with serde_json.
 
-use super::model::{zone_range_label, HeapSource, Snapshot, Topology, ZoneHeap};
+use super::model::{zone_range_label, HeapSource, Names, Snapshot, Topology, ZoneHeap};
 use std::fmt::Write as _;
 use xen_numastat_abi::{zone_end_maddr, zone_start_maddr, PAGE_SIZE, XEN_INVALID_NODE_DIST};
 use xen_numastat_tools::DmaWidth;
@@ -302,6 +302,7 @@ pub fn document(s: &Snapshot) -> Json {
                     .collect();
                 let mut fields = vec![
                     ("domid", Json::Uint(u64::from(d.domid()))),
+                    ("name", d.name.clone().map_or(Json::Null, Json::Str)),
                     ("handle", Json::Str(d.uuid())),
                     ("page_list_bytes", bytes(d.total_pages())),
                     ("xenpage_list_bytes", bytes(d.stat.total.xenpage_list)),
@@ -342,6 +343,17 @@ pub fn document(s: &Snapshot) -> Json {
             })
             .collect();
         doc.push(("domains", Json::Array(list)));
+        let (available, why) = match &s.names {
+            Names::Unavailable { why, .. } => (false, Json::Str(why.clone())),
+            Names::Read | Names::NotRead => (true, Json::Null),
+        };
+        doc.push((
+            "domain_names",
+            Json::Object(vec![
+                ("available", Json::Bool(available)),
+                ("unavailable_reason", why),
+            ]),
+        ));
     } else if s.domains_unsupported {
         doc.push(("domains", Json::Null));
     }

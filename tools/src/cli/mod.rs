@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The `xen-numastat` command: arguments (args.rs), the hypercalls of a
-//! sample (source.rs) with the fallbacks a stock Xen needs (sample.rs),
-//! output (output.rs and the format modules), exit code (exit.rs); here,
-//! the run loop.
+//! sample and its domain names (source.rs, names.rs) with the fallbacks a
+//! stock Xen needs (sample.rs), output (output.rs and the format
+//! modules), exit code (exit.rs); here, the run loop.
 
 pub mod args;
 pub mod exit;
@@ -10,6 +10,7 @@ pub mod exit;
 pub mod flags;
 pub mod json;
 pub mod model;
+mod names;
 mod output;
 pub mod prom;
 pub mod render;
@@ -40,11 +41,26 @@ fn run_sampling(src: &impl Source, o: &Options, io: &mut Out<'_>) -> u8 {
     let count = o.watch.map_or(Some(1), |w| w.count);
     let start = Instant::now();
     let mut before: Option<watch::Figures> = None;
+    let mut names_said: Option<String> = None;
     let mut n: u64 = 0;
     loop {
         n += 1;
         let mut notes = Vec::new();
         let fetched = sample(src, o, &mut notes);
+        // Names unavailable: one note for a table, in watch mode again
+        // only after they were back or for another reason. JSON and
+        // Prometheus say it in the document (their readers are programs,
+        // and the timer would log it every minute).
+        match fetched.as_ref().map(|(snap, _)| &snap.names) {
+            Ok(model::Names::Unavailable { why, hint })
+                if o.format == Format::Table && names_said.as_ref() != Some(why) =>
+            {
+                notes.push(format!("{why}; {hint}"));
+                names_said = Some(why.clone());
+            }
+            Ok(model::Names::Read) => names_said = None,
+            _ => {}
+        }
         io.notes(&mut notes);
         let (snap, deferred) = match fetched {
             Ok(x) => x,

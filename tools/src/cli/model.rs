@@ -179,6 +179,10 @@ pub struct Domain {
     pub handle: [u8; 16],
     /// `XEN_DOMCTL_getnodeaffinity`, ascending node ids.
     pub affinity: Vec<u32>,
+    /// Its name in xenstore (`/local/domain/<domid>/name`, as `xl list`
+    /// shows it); `None` when it has none or names were not read
+    /// ([`Snapshot::names`] says which).
+    pub name: Option<String>,
 }
 
 impl Domain {
@@ -316,6 +320,20 @@ impl Default for Taken {
     }
 }
 
+/// Whether the domains' names were read, for `-d` (cli/names.rs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Names {
+    /// Not asked: no domains in the sample, or `--format=seed` (the 2006
+    /// lines have no names).
+    #[default]
+    NotRead,
+    /// Read from xenstore; a domain without a name there has `None`.
+    Read,
+    /// xenstored could not be asked: why, as a sentence starting "names
+    /// unavailable", and what to do about it.
+    Unavailable { why: String, hint: &'static str },
+}
+
 /// One sample: what was asked for and fetched.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -329,6 +347,8 @@ pub struct Snapshot {
     /// Domains were asked for implicitly (`--prometheus`) but this Xen has
     /// no `XEN_SYSCTL_numa_getdomnodestat`.
     pub domains_unsupported: bool,
+    /// Whether [`Domain::name`] was read.
+    pub names: Names,
 }
 
 impl Snapshot {

@@ -5,15 +5,21 @@
 //! Every family has HELP and TYPE lines and its samples together.
 //!
 //! A series' labels are its identity, so they hold only what cannot
-//! change while Xen runs: node, zone, domid, page list. Attributes go into
-//! `_info` families (value 1) to join on: a zone's address range, a
-//! domain's UUID. What can change at run time is a value, never a label:
-//! whether a zone is DMA is known only while Xen's boot message is in the
-//! console ring, so it is the value of `xen_numa_heap_zone_dma`, absent
-//! when unknown, not a label that would rename every zone series when the
-//! ring wraps.
+//! change while Xen runs: node, zone, page list, and a domain's domid and
+//! name. Xen keeps a domid for the domain's life; the toolstack writes
+//! the name (xenstore `/local/domain/<domid>/name`) at create and changes
+//! it only when an administrator renames the domain (`xl rename`), which
+//! then starts series under the new name, as a reboot does under a new
+//! domid. Without xenstored the label is `name=""`, which Prometheus
+//! stores as no label, and `xen_numa_domain_names_available` is 0.
+//! Attributes go into `_info` families (value 1) to join on: a zone's
+//! address range, a domain's UUID. What can change at run time is a
+//! value, never a label: whether a zone is DMA is known only while Xen's
+//! boot message is in the console ring, so it is the value of
+//! `xen_numa_heap_zone_dma`, absent when unknown, not a label that would
+//! rename every zone series when the ring wraps.
 
-use super::model::{HeapSource, Snapshot, ZoneHeap};
+use super::model::{HeapSource, Names, Snapshot, ZoneHeap};
 use std::fmt::Write as _;
 use xen_numastat_abi::{
     zone_end_maddr, zone_start_maddr, MEMZONE_XEN, PAGE_SHIFT, PAGE_SIZE, XEN_INVALID_NODE_DIST,
@@ -265,11 +271,26 @@ pub fn render(s: &Snapshot) -> String {
         .sample(&[], u8::from(s.domains.is_some()));
     }
     if let Some(ds) = &s.domains {
-        let id = |d: &super::model::Domain| vec![("domid", d.domid().to_string())];
+        family(
+            o,
+            "xen_numa_domain_names_available",
+            "1 if the domains' name labels come from xenstore (/local/domain/<domid>/name, \
+             as xl list shows them; name=\"\" for a domain without one), 0 if xenstored \
+             could not be asked (every name=\"\").",
+        )
+        .sample(&[], u8::from(s.names == Names::Read));
+        // Every domain series: its domid, and its name ("" if unknown).
+        let id = |d: &super::model::Domain| {
+            vec![
+                ("domid", d.domid().to_string()),
+                ("name", d.name.clone().unwrap_or_default()),
+            ]
+        };
         let mut f = family(
             o,
             "xen_numa_domain_info",
-            "A domain: its handle, the UUID the toolstack gave it (always 1).",
+            "A domain: its handle, the UUID the toolstack gave it, by domid and name \
+             (always 1).",
         );
         for d in ds {
             let mut l = id(d);

@@ -5,7 +5,7 @@
 
 use super::args::{TableOptions, Unit};
 use super::model::{
-    node_list, zone_range_label, FreeSource, HeapSource, Snapshot, Topology, ZoneHeap,
+    node_list, zone_range_label, FreeSource, HeapSource, Names, Snapshot, Topology, ZoneHeap,
 };
 use super::table::{mem, unit_words, Cell, Column, NoSuchColumn, Row, Table};
 use std::fmt::Write as _;
@@ -100,7 +100,8 @@ pub fn tables(
         blocks.push(free_table(&f.stat, f.source, o, width)?);
     }
     if let Some(d) = &s.domains {
-        blocks.push(domains_table(d, o, width)?);
+        let names = s.names == Names::Read;
+        blocks.push(domains_table(d, names, o, width)?);
         if d.iter().any(|d| d.verify.is_some()) {
             blocks.push(verify_lines(d));
         }
@@ -449,11 +450,15 @@ pub fn free_table(
     Ok(s)
 }
 
-/// `-d`: one row per domain: its memory (`page_list`) on each node and in
-/// all, its Xen heap and extra pages, how many nodes hold it, the share on
-/// its node affinity, the affinity and the handle; a Total row.
+/// `-d`: one row per domain: its id and, with `names` (xenstore was
+/// read), its name (`-` if it has none), then its memory (`page_list`) on
+/// each node and in all, its Xen heap and extra pages, how many nodes hold
+/// it, the share on its node affinity, the affinity and the handle; a
+/// Total row. Without names the table is the one of a host without
+/// xenstored, no Name column of dashes.
 pub fn domains_table(
     domains: &[super::model::Domain],
+    names: bool,
     o: &TableOptions,
     width: Option<usize>,
 ) -> Result<String, NoSuchColumn> {
@@ -510,10 +515,11 @@ pub fn domains_table(
                 uuid
             }),
         ]);
-        rows.push(Row {
-            labels: vec![d.domid().to_string()],
-            cells,
-        });
+        let mut labels = vec![d.domid().to_string()];
+        if names {
+            labels.push(d.name.clone().unwrap_or_else(|| "-".into()));
+        }
+        rows.push(Row { labels, cells });
     }
     let mut totals: Vec<Cell> = sums.into_iter().map(Cell::Mem).collect();
     totals.extend([
@@ -525,12 +531,20 @@ pub fn domains_table(
         Cell::Empty,
         Cell::Empty,
     ]);
+    let (label_headers, total_labels) = if names {
+        (
+            vec!["Domain".into(), "Name".into()],
+            vec!["Total".into(), String::new()],
+        )
+    } else {
+        (vec!["Domain".into()], vec!["Total".into()])
+    };
     let table = Table {
-        label_headers: vec!["Domain".into()],
+        label_headers,
         columns,
         rows,
         total: Some(Row {
-            labels: vec!["Total".into()],
+            labels: total_labels,
             cells: totals,
         }),
         underline: true,

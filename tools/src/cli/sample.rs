@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! One sample of the views asked for, with the fallbacks a stock Xen
-//! needs (upstream availheap by width, numainfo's memfree), as a
-//! [`Snapshot`].
+//! needs (upstream availheap by width, numainfo's memfree), and the
+//! domains' names, as a [`Snapshot`].
 
 use super::args::{DomainQuery, Format, Options, Views};
-use super::model::{Domain, Free, FreeSource, Heap, HeapSource, Snapshot, Topology};
+use super::model::{Domain, Free, FreeSource, Heap, HeapSource, Names, Snapshot, Topology};
 use super::source::Source;
 use std::collections::BTreeMap;
 use xen_numastat_abi::{
@@ -82,6 +82,7 @@ pub(super) fn fetch_domains(
                 verify,
                 handle,
                 affinity,
+                name: None,
             })
         };
         match one(notes) {
@@ -93,6 +94,75 @@ pub(super) fn fetch_domains(
         }
     }
     Ok(out)
+}
+
+/// Each domain's name, from one xenstore lookup after the domains were
+/// asked about (the list and their getdomnodestat calls). A domain
+/// xenstore has no name for is asked about again (getdomaininfo): if Xen
+/// no longer has it, or it is dying and only `-d all` listed it, the
+/// toolstack destroyed it mid-sample and it is left out with a note, as
+/// in [`fetch_domains`]; otherwise it is kept without a name (being
+/// created, or not made by a toolstack). Without xenstored every domain
+/// is kept, unnamed, and the [`Names`] says why.
+pub(super) fn name_domains(
+    src: &impl Source,
+    q: &DomainQuery,
+    domains: Vec<Domain>,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Domain>, Names)> {
+    if domains.is_empty() {
+        return Ok((domains, Names::Read));
+    }
+    let ids: Vec<DomId> = domains
+        .iter()
+        .map(|d| match d.stat.domain {
+            DomainSel::Domain(id) => id,
+            DomainSel::Free => DomId::MAX,
+        })
+        .collect();
+    let names = match src.names(&ids) {
+        Ok(n) if n.len() == ids.len() => n,
+        Ok(n) => {
+            return Err(Error::Internal(format!(
+                "xenstore gave {} names for {} domains",
+                n.len(),
+                ids.len()
+            )))
+        }
+        Err(e) => {
+            let why = e.to_string();
+            let why = if why.starts_with("names unavailable") {
+                why
+            } else {
+                format!("names unavailable: {why}")
+            };
+            let hint = e.hint();
+            return Ok((domains, Names::Unavailable { why, hint }));
+        }
+    };
+    let mut out = Vec::with_capacity(domains.len());
+    for ((mut d, domid), name) in domains.into_iter().zip(ids).zip(names) {
+        let listed = !q.ids.contains(&domid);
+        if name.is_none() {
+            match src.info(domid) {
+                Ok(i) if i.is_dying() && listed => {
+                    notes.push(format!("domain {domid} is being destroyed; left out"));
+                    continue;
+                }
+                Ok(_) => {}
+                Err(Error::NoSuchDomain { .. }) if listed => {
+                    notes.push(format!(
+                        "domain {domid} went away after it was listed; left out"
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        d.name = name;
+        out.push(d);
+    }
+    Ok((out, Names::Read))
 }
 
 /// The free pages per node from numainfo's memfree, shaped as a
@@ -197,7 +267,13 @@ pub(super) fn sample(
     let mut deferred = None;
     if views.domains.wants_domains() {
         match fetch_domains(src, &views.domains, notes) {
-            Ok(d) => snap.domains = Some(d),
+            // The 2006 lines have no names: not even asked for.
+            Ok(d) if !full => snap.domains = Some(d),
+            Ok(d) => {
+                let (d, names) = name_domains(src, &views.domains, d, notes)?;
+                snap.domains = Some(d);
+                snap.names = names;
+            }
             Err(e) if lacks(&e, XEN_SYSCTL_NUMA_GETDOMNODESTAT) => {
                 if views.implicit {
                     snap.domains_unsupported = true;

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! The hypercalls one sample makes, behind a trait so the tests answer
-//! them from recorded hosts (tests.rs).
+//! The hypercalls one sample makes, and its xenstore lookup of the
+//! domains' names, behind a trait so the tests answer them from recorded
+//! hosts (tests.rs).
 
 use xen_numastat_abi::{DomId, XenDomctlGetdomaininfo, XenSysctlCputopo, XenSysctlPhysinfo};
-use xen_numastat_tools::{Availheap, DmaWidth, DomNodeStat, DomainSel, NumaInfo, Result, Xen};
+use xen_numastat_tools::{
+    xenstore, Availheap, DmaWidth, DomNodeStat, DomainSel, NumaInfo, Result, Xen,
+};
 
-/// The hypercalls a sample makes: the hypervisor, or recorded answers in
-/// tests.
+/// The hypercalls a sample makes and the names it reads: the hypervisor
+/// and xenstored, or recorded answers in tests.
 pub(super) trait Source {
     fn physinfo(&self) -> Result<XenSysctlPhysinfo>;
     fn numainfo(&self) -> Result<NumaInfo>;
@@ -25,6 +28,10 @@ pub(super) trait Source {
     /// `XEN_SYSCTL_numa_getdomnodestat`, every node, one call: from the
     /// counters, or with `walk` from a walk of the domain's lists.
     fn stat(&self, sel: DomainSel, walk: bool) -> Result<DomNodeStat>;
+    /// Each domain's name (`/local/domain/<domid>/name`) in `domids`'
+    /// order, `None` where xenstore has none: one xenstore connection, all
+    /// of it within `names::NAMES_TIMEOUT`.
+    fn names(&self, domids: &[DomId]) -> xenstore::Result<Vec<Option<String>>>;
 }
 
 impl Source for Xen {
@@ -59,5 +66,8 @@ impl Source for Xen {
     }
     fn stat(&self, sel: DomainSel, walk: bool) -> Result<DomNodeStat> {
         self.numa_getdomnodestat(sel, None, true, walk)
+    }
+    fn names(&self, domids: &[DomId]) -> xenstore::Result<Vec<Option<String>>> {
+        super::names::read(domids)
     }
 }

@@ -17,7 +17,8 @@ use xen_numastat_abi::{
     XEN_SYSCTL_NUMA_AVAILHEAP, XEN_SYSCTL_NUMA_GETDOMNODESTAT,
 };
 use xen_numastat_tools::{
-    Availheap, DmaWidth, DomNodeStat, DomainSel, Errno, Error, HeapCounts, NumaInfo, Op, Result,
+    xenstore, Availheap, DmaWidth, DomNodeStat, DomainSel, Errno, Error, HeapCounts, NumaInfo, Op,
+    Result,
 };
 
 fn run_args(args: &[&str]) -> (u8, String, String) {
@@ -53,7 +54,34 @@ struct Host {
     /// mark, as while pages are in flight: only a walk shows it.
     drifting: Vec<DomId>,
     dma: DmaWidth,
+    /// xenstored, as the toolstack runs it.
+    xenstored: Xenstored,
+    /// Ids Xen has but xenstore has no name for: `xl create` before it
+    /// writes the name, or a domain built with raw domctls.
+    unnamed: Vec<DomId>,
+    /// Ids `xl destroy` takes away after their getdomnodestat: the
+    /// toolstack removes `/local/domain/<id>` first (libxl's
+    /// devices_destroy_cb), so the name lookup finds none, and Xen has
+    /// freed the domain by the time it is asked again.
+    destroyed_at_names: Vec<DomId>,
+    /// The same, but Xen still holds the domain, dying (relinquishing
+    /// its memory) when asked again.
+    dying_at_names: Vec<DomId>,
+    /// The names were read (the moment the two lists above take effect).
+    names_read: std::cell::Cell<bool>,
     calls: RefCell<Vec<String>>,
+}
+
+/// The xenstored of a [`Host`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Xenstored {
+    /// Names as `xl list` shows them: `Domain-0`, `guest<domid>`.
+    Running,
+    /// A dom0 without a toolstack (the busybox dom0 of the QEMU tests):
+    /// no socket, and in dom0 the xenbus device is not tried.
+    NotRunning,
+    /// Accepted the connection and never answered.
+    Hung,
 }
 
 impl Host {
@@ -88,8 +116,18 @@ impl Host {
             inconsistent: vec![],
             drifting: vec![],
             dma: DmaWidth::Bits(28),
+            xenstored: Xenstored::Running,
+            unnamed: vec![],
+            destroyed_at_names: vec![],
+            dying_at_names: vec![],
+            names_read: std::cell::Cell::new(false),
             calls: RefCell::new(vec![]),
         }
+    }
+
+    /// The toolstack destroyed `d` during the name lookup.
+    fn destroyed(&self, d: DomId) -> bool {
+        self.names_read.get() && self.destroyed_at_names.contains(&d)
     }
 
     fn free(&self, n: usize) -> u64 {
@@ -179,9 +217,14 @@ impl Source for Host {
         Ok(self
             .domains
             .iter()
+            .filter(|(d, ..)| !self.destroyed(*d))
             .map(|(d, _, dying, _)| XenDomctlGetdomaininfo {
                 domain: *d,
-                flags: if *dying { XEN_DOMINF_DYING } else { 0 },
+                flags: if *dying || (self.names_read.get() && self.dying_at_names.contains(d)) {
+                    XEN_DOMINF_DYING
+                } else {
+                    0
+                },
                 handle: [*d as u8; 16],
                 ..Default::default()
             })
@@ -215,7 +258,7 @@ impl Source for Host {
         let per_node: Vec<u64> = match sel {
             DomainSel::Free => (0..self.nodes.len()).map(|n| self.free(n)).collect(),
             DomainSel::Domain(d) => match self.domains.iter().find(|x| x.0 == d) {
-                Some(x) if !self.vanishing.contains(&d) => x.1.clone(),
+                Some(x) if !self.vanishing.contains(&d) && !self.destroyed(d) => x.1.clone(),
                 _ => {
                     return Err(Error::NoSuchDomain {
                         op: Op::Sysctl(XEN_SYSCTL_NUMA_GETDOMNODESTAT),
@@ -272,6 +315,40 @@ impl Source for Host {
             ..Default::default()
         };
         DomNodeStat::from_raw(sel, None, &out, Some(&raw))
+    }
+    fn names(&self, domids: &[DomId]) -> xenstore::Result<Vec<Option<String>>> {
+        let ids: Vec<String> = domids.iter().map(DomId::to_string).collect();
+        self.calls
+            .borrow_mut()
+            .push(format!("names {}", ids.join(",")));
+        self.names_read.set(true);
+        match self.xenstored {
+            Xenstored::NotRunning => {
+                return Err(xenstore::Error::Unavailable {
+                    socket: std::io::ErrorKind::NotFound,
+                    device: None,
+                })
+            }
+            Xenstored::Hung => {
+                return Err(xenstore::Error::Timeout {
+                    path: xenstore::XENSTORED_SOCKET,
+                })
+            }
+            Xenstored::Running => {}
+        }
+        Ok(domids
+            .iter()
+            .map(|&d| {
+                let known = self.domains.iter().any(|x| x.0 == d)
+                    && !self.unnamed.contains(&d)
+                    && !self.destroyed(d)
+                    && !self.dying_at_names.contains(&d);
+                known.then(|| match d {
+                    0 => "Domain-0".to_string(),
+                    d => format!("guest{d}"),
+                })
+            })
+            .collect())
     }
 }
 
@@ -555,6 +632,200 @@ fn automatic_affinity_is_cut_to_the_online_nodes_and_locality_follows() {
     assert_eq!(d[1].local_ratio(), None);
 }
 
+// ---- names ------------------------------------------------------------------
+
+#[test]
+fn names_are_read_once_per_sample_after_the_stats() {
+    let h = Host::new(2, 3);
+    let (code, out, err) = run_on(&h, &["-d", "all"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(
+        *h.calls.borrow(),
+        [
+            "stat domain 0",
+            "stat domain 1",
+            "stat domain 2",
+            "names 0,1,2"
+        ]
+    );
+    assert_eq!(table_row(&out, "1", 0)[0], "guest1");
+    // Two samples: two lookups, one each.
+    let h = Host::new(2, 2);
+    let (code, _, _) = run_on(&h, &["-w", "0.01", "2", "-d", "all"]);
+    assert_eq!(code, EXIT_OK);
+    let lookups = h
+        .calls
+        .borrow()
+        .iter()
+        .filter(|c| c.starts_with("names"))
+        .count();
+    assert_eq!(lookups, 2);
+    // No domains asked for, no lookup.
+    let h = Host::new(2, 2);
+    run_on(&h, &["-H", "-d", "free", "--json"]);
+    assert!(h.calls.borrow().iter().all(|c| !c.starts_with("names")));
+}
+
+#[test]
+fn without_xenstored_everything_works_and_says_names_are_unavailable() {
+    let mut h = Host::new(2, 3);
+    h.xenstored = Xenstored::NotRunning;
+    let named = Host::new(2, 3);
+    // Table: no Name column (the table of a host without names), one note.
+    let (code, out, err) = run_on(&h, &["-d", "all"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert_eq!(
+        err,
+        "xen-numastat: note: names unavailable: xenstored is not running \
+         (/run/xenstored/socket: entity not found); start the toolstack's daemons \
+         (Debian: `/etc/init.d/xen start`) to see domain names\n"
+    );
+    let header = out.lines().find(|l| l.starts_with("Domain ")).unwrap();
+    assert!(header.starts_with("Domain  Node 0"), "{out}");
+    assert_eq!(
+        table_row(&out, "2", 0)[..4],
+        ["0.00", "3.00", "3.00", "0.01"]
+    );
+    let (_, with_names, _) = run_on(&named, &["-d", "all"]);
+    assert_ne!(out, with_names);
+    // Watch mode: the note once, not every sample.
+    let (code, _, err) = run_on(&h, &["-w", "0.01", "3", "-d", "all"]);
+    assert_eq!(code, EXIT_OK);
+    assert_eq!(err.matches("names unavailable").count(), 1, "{err}");
+    // JSON: null names, and the document says why; no note.
+    let (code, out, err) = run_on(&h, &["--json", "-d", "all"]);
+    assert_eq!((code, err.as_str()), (EXIT_OK, ""));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["name"].is_null()));
+    assert_eq!(v["domain_names"]["available"], false);
+    assert!(v["domain_names"]["unavailable_reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("names unavailable: xenstored is not running"));
+    // Prometheus: name="" on every domain series (Prometheus stores it as
+    // no label), names_available 0, the same values; no note.
+    let (code, out, err) = run_on(&h, &["--prometheus"]);
+    assert_eq!((code, err.as_str()), (EXIT_OK, ""));
+    let m = parse_prom(&out);
+    assert_eq!(
+        m[&("xen_numa_domain_names_available".into(), labels(&[]))],
+        0.0
+    );
+    for (name, l) in m.keys() {
+        if l.contains_key("domid") {
+            assert_eq!(l["name"], "", "{name} {l:?}");
+        }
+    }
+    let values = |m: &BTreeMap<(String, BTreeMap<String, String>), f64>| -> Vec<f64> {
+        m.iter()
+            .filter(|((n, _), _)| n != "xen_numa_domain_names_available")
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    let named_m = parse_prom(&run_on(&named, &["--prometheus"]).1);
+    assert_eq!(values(&m), values(&named_m));
+}
+
+#[test]
+fn seed_lines_have_no_names_and_never_ask_xenstore() {
+    let named = Host::new(2, 3);
+    let mut none = Host::new(2, 3);
+    none.xenstored = Xenstored::NotRunning;
+    let (code, a, err) = run_on(&named, &["-d", "all", "--format=seed"]);
+    assert_eq!((code, err.as_str()), (EXIT_OK, ""));
+    let (_, b, err) = run_on(&none, &["-d", "all", "--format=seed"]);
+    assert_eq!(err, "");
+    assert_eq!(a, b);
+    assert_eq!(
+        a,
+        "DOM0: NODE0: PAGES: 258\nDOM0: NODE1: PAGES: 0\n\
+         DOM1: NODE0: PAGES: 2\nDOM1: NODE1: PAGES: 0\n\
+         DOM2: NODE0: PAGES: 2\nDOM2: NODE1: PAGES: 768\n"
+    );
+    for h in [&named, &none] {
+        assert!(h.calls.borrow().iter().all(|c| !c.starts_with("names")));
+    }
+}
+
+#[test]
+fn a_hung_xenstored_makes_names_unavailable_not_the_tool_fail() {
+    let mut h = Host::new(2, 2);
+    h.xenstored = Xenstored::Hung;
+    let (code, out, err) = run_on(&h, &["-d", "all"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(
+        err.starts_with(
+            "xen-numastat: note: names unavailable: xenstored did not answer on \
+             /run/xenstored/socket in time; check that xenstored is running"
+        ),
+        "{err}"
+    );
+    assert!(out.contains("Per-domain memory by node"));
+}
+
+#[test]
+fn a_domain_without_a_name_is_kept_unnamed() {
+    // Domain 1 exists in Xen, xenstore has no name for it (xl create has
+    // not written it yet, or dom0-testkit mkdom built it).
+    let mut h = Host::new(2, 3);
+    h.unnamed = vec![1];
+    let (code, out, err) = run_on(&h, &["-d", "all"]);
+    assert_eq!((code, err.as_str()), (EXIT_OK, ""), "{out}");
+    assert_eq!(table_row(&out, "1", 0)[0], "-");
+    assert_eq!(table_row(&out, "2", 0)[0], "guest2");
+    let (_, out, _) = run_on(&h, &["--json", "-d", "all"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["domains"][1]["name"].is_null());
+    assert_eq!(v["domains"][2]["name"], "guest2");
+    assert_eq!(v["domain_names"]["available"], true);
+    let (_, out, _) = run_on(&h, &["--prometheus", "-d", "all"]);
+    assert!(
+        out.contains("xen_numa_domain_nodes{domid=\"1\",name=\"\"} 0\n"),
+        "{out}"
+    );
+    assert!(out.contains("xen_numa_domain_nodes{domid=\"2\",name=\"guest2\"} 1\n"));
+}
+
+#[test]
+fn a_domain_destroyed_during_the_name_lookup_is_left_out() {
+    // 1: xl destroy removed its xenstore directory, then Xen freed it.
+    // 2: the same, Xen still relinquishing its memory (dying).
+    let mut h = Host::new(2, 4);
+    h.destroyed_at_names = vec![1];
+    h.dying_at_names = vec![2];
+    let (code, out, err) = run_on(&h, &["-d", "all"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert_eq!(
+        err,
+        "xen-numastat: note: domain 1 went away after it was listed; left out\n\
+         xen-numastat: note: domain 2 is being destroyed; left out\n"
+    );
+    let ids: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Domain "))
+        .skip(2)
+        .take_while(|l| !l.starts_with('-'))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ids, ["0", "3"], "{out}");
+    assert_eq!(table_row(&out, "3", 0)[0], "guest3");
+    // Asked for by id: gone is exit 7, as when the stat finds it gone;
+    // dying, it is still shown (as -d DOMID shows a dying domain).
+    let mut h = Host::new(2, 4);
+    h.destroyed_at_names = vec![1];
+    h.dying_at_names = vec![2];
+    let (code, _, err) = run_on(&h, &["-d", "1"]);
+    assert_eq!(code, EXIT_NO_DOMAIN, "{err}");
+    let (code, out, err) = run_on(&h, &["-d", "2"]);
+    assert_eq!((code, err.as_str()), (EXIT_OK, ""));
+    assert_eq!(table_row(&out, "2", 0)[0], "-");
+}
+
 // ---- a patched host, every format ----------------------------------------
 
 /// The numbers of a table row: label -> cells after the label columns.
@@ -604,8 +875,12 @@ fn table_views_of_a_three_node_host() {
         out.contains("DMA zone: below 256M (DMA width 28 bits"),
         "{out}"
     );
-    // Domains: domain 2 has 768 pages (3.00 MB) on node 1, none elsewhere.
-    let d2 = table_row(&out, "2", 0);
+    // Domains: domain 2, named guest2 in xenstore, has 768 pages (3.00 MB)
+    // on node 1, none elsewhere.
+    assert!(out.contains("\nDomain  Name      Node 0"), "{out}");
+    assert_eq!(table_row(&out, "0", 0)[0], "Domain-0");
+    assert_eq!(table_row(&out, "2", 0)[0], "guest2");
+    let d2 = table_row(&out, "2", 1);
     assert_eq!(d2[..4], ["0.00", "3.00", "0.00", "3.00"]);
     assert_eq!(
         d2[5..],
@@ -646,7 +921,7 @@ fn units_compact_zeros_and_sort() {
         ["256", "768", "512", "1536"]
     );
     let (_, out, _) = run_on(&h, &["-d", "all", "-s1", "-c", "--bytes"]);
-    assert_eq!(table_row(&out, "1", 0)[0], "0");
+    assert_eq!(table_row(&out, "1", 1)[0], "0");
     let first = out
         .lines()
         .skip_while(|l| !l.starts_with("Domain "))
@@ -705,12 +980,19 @@ fn json_parses_back_and_matches_the_table() {
     for d in v["domains"].as_array().unwrap() {
         let id = d["domid"].as_u64().unwrap().to_string();
         let row = table_row(table.split("Per-domain").nth(1).unwrap(), &id, 0);
-        let total: f64 = row[3].parse().unwrap();
+        assert_eq!(Some(row[0].as_str()), d["name"].as_str(), "{d}");
+        let total: f64 = row[4].parse().unwrap();
         assert!((total - mb(d["page_list_bytes"].as_u64().unwrap())).abs() <= 0.005);
         assert_eq!(d["nodes_used"], 1);
         assert_eq!(d["xen"]["xenheap_pages"], 2);
         assert_eq!(d["handle"].as_str().unwrap().len(), 36);
     }
+    assert_eq!(v["domains"][0]["name"], "Domain-0");
+    assert_eq!(v["domains"][3]["name"], "guest3");
+    assert_eq!(
+        v["domain_names"],
+        serde_json::json!({"available": true, "unavailable_reason": null})
+    );
     assert_eq!(v["domains"][3]["node_affinity"], serde_json::json!([0]));
     assert_eq!(v["domains"][3]["local_ratio"], 1.0);
     // Only the views asked for.
@@ -812,17 +1094,32 @@ fn prometheus_alone_has_every_view_and_parses_back() {
     );
     let handle = "01010101-0101-0101-0101-010101010101";
     assert_eq!(
-        get("xen_numa_domain_info", &[("domid", "1"), ("uuid", handle)]),
+        get(
+            "xen_numa_domain_info",
+            &[("domid", "1"), ("name", "guest1"), ("uuid", handle)]
+        ),
         1.0
     );
     assert_eq!(
         get(
             "xen_numa_domain_memory_bytes",
-            &[("domid", "1"), ("node", "2"), ("list", "page_list")]
+            &[
+                ("domid", "1"),
+                ("name", "guest1"),
+                ("node", "2"),
+                ("list", "page_list")
+            ]
         ),
         (512u64 * 4096) as f64
     );
-    assert_eq!(get("xen_numa_domain_local_ratio", &[("domid", "1")]), 0.0);
+    assert_eq!(
+        get(
+            "xen_numa_domain_local_ratio",
+            &[("domid", "1"), ("name", "guest1")]
+        ),
+        0.0
+    );
+    assert_eq!(get("xen_numa_domain_names_available", &[]), 1.0);
     assert_eq!(
         get(
             "xen_numa_build_info",
@@ -893,17 +1190,20 @@ fn prometheus_has_no_series_for_zones_without_memory() {
         .collect();
     assert_eq!(zones, (1..=21).collect());
     // No label holds a value that repeats another: every zone_free series
-    // is {node, zone}, every domain series starts with its domid.
+    // is {node, zone}, every domain series has its domid and name, only
+    // the info series the UUID.
     for ((name, labels), _) in parse_prom(&run_on(&h, &["--prometheus"]).1) {
         let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
         match name.as_str() {
             "xen_numa_heap_zone_free_bytes" => assert_eq!(keys, ["node", "zone"]),
-            "xen_numa_domain_info" => assert_eq!(keys, ["domid", "uuid"]),
-            n if n.starts_with("xen_numa_domain_")
-                && n != "xen_numa_domain_placement_supported" =>
-            {
-                assert!(keys.contains(&"domid") && !keys.contains(&"uuid"), "{n}")
+            "xen_numa_domain_info" => assert_eq!(keys, ["domid", "name", "uuid"]),
+            "xen_numa_domain_placement_supported" | "xen_numa_domain_names_available" => {
+                assert!(keys.is_empty(), "{name}")
             }
+            n if n.starts_with("xen_numa_domain_") => assert!(
+                keys.contains(&"domid") && keys.contains(&"name") && !keys.contains(&"uuid"),
+                "{n}"
+            ),
             _ => {}
         }
     }
@@ -921,7 +1221,13 @@ fn json_of_every_host_shape_parses() {
     let mut stock = Host::new(2, 1);
     stock.stock = true;
     let wide = Host::new(8, 200);
+    let mut no_xenstored = Host::new(2, 2);
+    no_xenstored.xenstored = Xenstored::NotRunning;
+    let mut unnamed = Host::new(2, 3);
+    unnamed.unnamed = vec![2];
     for (host, args) in [
+        (&no_xenstored, &["--json", "-d", "all"][..]),
+        (&unnamed, &["--json", "-d", "all"]),
         (&no_dma, &["--json", "-p", "-H", "-d", "all"][..]),
         (&unknown, &["--json", "-H", "-d", "all", "-d", "free"]),
         (&stock, &["--json", "-p", "-H", "-d", "free"]),
@@ -1060,11 +1366,11 @@ fn watch_prints_what_changed() {
         lines,
         [
             "  heap node 1 zone 20 (2G-4G): -1.00 (394.53 -> 393.53)",
-            "  domain 1 node 1: +1.00 (0.00 -> 1.00)",
-            "  domain 2 node 0: new, 0.00",
-            "  domain 2 node 1: new, 3.00",
-            "  domain 2 xenheap: new, 0.01",
-            "  domain 2 extra: new, 0.00",
+            "  domain 1 (guest1) node 1: +1.00 (0.00 -> 1.00)",
+            "  domain 2 (guest2) node 0: new, 0.00",
+            "  domain 2 (guest2) node 1: new, 3.00",
+            "  domain 2 (guest2) xenheap: new, 0.01",
+            "  domain 2 (guest2) extra: new, 0.00",
         ]
     );
     assert!(watch::block(2, 1.0, &[], &o).contains("Sample 2 (+1.0 s): no change since sample 1"));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! `-w SECONDS [COUNT]` in table format: after the first sample's tables,
 //! each sample prints what changed since the one before, one line per
-//! figure (node free memory, heap zone, free list, domain on a node).
+//! figure (node free memory, heap zone, free list, domain on a node; a
+//! domain by id and, when known, name).
 
 use super::args::TableOptions;
 use super::model::{zone_range_label, Snapshot};
@@ -45,19 +46,20 @@ pub fn figures(s: &Snapshot) -> Figures {
     }
     for d in s.domains.iter().flatten() {
         let id = d.domid();
+        let dom = match &d.name {
+            Some(name) => format!("domain {id} ({name})"),
+            None => format!("domain {id}"),
+        };
         for n in d.stat.online_nodes() {
-            f.insert(
-                (3, id, 0, n),
-                (format!("domain {id} node {n}"), d.pages_on(n)),
-            );
+            f.insert((3, id, 0, n), (format!("{dom} node {n}"), d.pages_on(n)));
         }
         f.insert(
             (3, id, 1, 0),
-            (format!("domain {id} xenheap"), d.stat.total.xenpage_list),
+            (format!("{dom} xenheap"), d.stat.total.xenpage_list),
         );
         f.insert(
             (3, id, 2, 0),
-            (format!("domain {id} extra"), d.stat.total.extra_page_list),
+            (format!("{dom} extra"), d.stat.total.extra_page_list),
         );
     }
     f

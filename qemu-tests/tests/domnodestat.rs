@@ -678,7 +678,10 @@ fn exchange_superpages_and_a_random_sequence_keep_counters_exact() {
             .run_named(&format!("w-{name}"), "dom0-testkit domnodestat 1 -1 1")
             .run_named(&format!("u-{name}"), "dom0-testkit keys u")
     };
-    let mut t = Topology::nodes(&[(1024, 1), (1024, 1)]).label("domnodestat-memops");
+    const HELD: u64 = 64;
+    let mut t = Topology::nodes(&[(1024, 1), (1024, 1)])
+        .label("domnodestat-memops")
+        .run_named("m-pre", "dom0-testkit matrix");
     t = step(t, "mkdom", "dom0-testkit mkdom 1000 1000");
     t = step(
         t,
@@ -687,8 +690,10 @@ fn exchange_superpages_and_a_random_sequence_keep_counters_exact() {
     );
     t = step(t, "order9", "dom0-testkit populate-order 1 1 9 2");
     t = step(t, "cut", &format!("dom0-testkit release 1 1 {CUT}"));
+    // Destroyed while dom0 still maps HELD of its pages: Xen must keep
+    // them (and the domain) until the mapping goes.
     let t = t
-        .run_named("destroy", "dom0-testkit destroy 1")
+        .run_named("destroy", &format!("dom0-testkit held-destroy 1 1 {HELD}"))
         .run_named("m-destroyed", "sleep 1; dom0-testkit matrix")
         .run_named("churn", &format!("dom0-testkit churn {SEED} {OPS}"))
         .run_named("m-churned", "sleep 1; dom0-testkit matrix");
@@ -724,6 +729,35 @@ fn exchange_superpages_and_a_random_sequence_keep_counters_exact() {
     );
     check_free_moved(&r, "order 9", &m("exchange"), &m("order9"), &[(1, -1024)]);
     check_free_moved(&r, "cut", &m("order9"), &m("cut"), &[(1, CUT as i64)]);
+
+    // Destroyed while referenced: dying, holding exactly the mapped pages,
+    // refused by both modes; gone once unmapped, every page back.
+    let d = &r.command("destroy").output;
+    let held = d
+        .iter()
+        .find(|l| l.starts_with("held "))
+        .unwrap_or_else(|| r.fail(format!("{d:?}")));
+    r.check(
+        num(&r, held, "listed") == 1
+            && num(&r, held, "dying") == 1
+            && num(&r, held, "tot_pages") == HELD as i64
+            && num(&r, held, "stat_rc") == ESRCH
+            && num(&r, held, "walk_rc") == ESRCH,
+        format!("while held: {held}"),
+    );
+    let released = d
+        .iter()
+        .find(|l| l.starts_with("released "))
+        .unwrap_or_else(|| r.fail(format!("{d:?}")));
+    r.check(num(&r, released, "gone") == 1, released.clone());
+    println!("{held}; {released}");
+    check_free_moved(
+        &r,
+        "create, move, destroy while held",
+        &m("pre"),
+        &m("destroyed"),
+        &[],
+    );
     r.check(
         r.command("exchange").output == [format!("exchanged from=0 to=1 pages={MOVE}")],
         format!("{:?}", r.command("exchange").output),

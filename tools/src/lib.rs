@@ -47,5 +47,5 @@ pub use console::DmaWidth;
 pub use domain::{DomNodeStat, DomainSel, NodePagesRow, StatSource};
 pub use error::{Errno, Error, Op, Result};
 pub use heap::{HeapCounts, HeapRow};
-pub use privcmd::{HypercallBuf, Privcmd};
+pub use privcmd::{ForeignMap, HypercallBuf, Privcmd};
 pub use xen::{cpus_by_node, Availheap, ConsoleRead, NumaInfo, Xen};

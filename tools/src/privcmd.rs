@@ -308,6 +308,45 @@ impl Drop for HypercallBuf {
     }
 }
 
+/// `struct privcmd_mmapbatch_v2` (Linux include/uapi/xen/privcmd.h):
+/// `{ unsigned int num; domid_t dom; __u64 addr; const xen_pfn_t *arr;
+/// int *err; }`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct PrivcmdMmapbatchV2 {
+    num: u32,
+    dom: u16,
+    _pad: u16,
+    addr: u64,
+    arr: u64,
+    err: u64,
+}
+const _: () = assert!(size_of::<PrivcmdMmapbatchV2>() == 32);
+
+/// ```c
+/// #define IOCTL_PRIVCMD_MMAPBATCH_V2 \
+///     _IOC(_IOC_NONE, 'P', 4, sizeof(privcmd_mmapbatch_v2_t))
+/// ```
+/// (Linux include/uapi/xen/privcmd.h).
+pub const IOCTL_PRIVCMD_MMAPBATCH_V2: libc::Ioctl = 0x0020_5004;
+
+/// Another domain's pages mapped into this process (privcmd's foreign
+/// mapping): while it lives, each page holds a reference Xen must wait
+/// for, so a domain destroyed meanwhile cannot free them. Unmapped on drop.
+#[derive(Debug)]
+pub struct ForeignMap {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl Drop for ForeignMap {
+    fn drop(&mut self) {
+        // SAFETY: our mapping of `len` bytes; nothing borrows it (it is
+        // never read or written through Rust).
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
 /// The open privcmd devices of this process.
 #[derive(Debug)]
 pub struct Privcmd {
@@ -338,6 +377,58 @@ impl Privcmd {
         let privcmd = open_device(PRIVCMD_PATH)?;
         let hypercall = open_device(HYPERCALL_PATH)?;
         Ok(Self { privcmd, hypercall })
+    }
+
+    /// Maps the frames `gfns` of domain `dom` (for a PV domain, MFNs) into
+    /// this process with `IOCTL_PRIVCMD_MMAPBATCH_V2`, as libxenforeignmemory
+    /// does; every frame must map.
+    pub fn map_foreign(&self, dom: u16, gfns: &[u64]) -> Result<ForeignMap> {
+        let op = "IOCTL_PRIVCMD_MMAPBATCH_V2";
+        let len = gfns.len().max(1) * PAGE_SIZE;
+        // SAFETY: a fresh shared mapping of the privcmd device chosen by the
+        // kernel; it overlaps no Rust memory and is only given to Xen.
+        let p = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                self.privcmd.as_raw_fd(),
+                0,
+            )
+        };
+        let Some(ptr) = NonNull::new(p.cast::<u8>()).filter(|_| p != libc::MAP_FAILED) else {
+            return Err(Error::Internal(format!("mmap for {op}: {}", Errno::last())));
+        };
+        let map = ForeignMap { ptr, len };
+        let mut errs = vec![0i32; gfns.len()];
+        let mut batch = PrivcmdMmapbatchV2 {
+            num: gfns.len() as u32,
+            dom,
+            addr: ptr.as_ptr() as u64,
+            arr: gfns.as_ptr() as u64,
+            err: errs.as_mut_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: the driver reads `batch` and `gfns` and writes `errs`
+        // (num entries each), all alive for the call; it fills our fresh
+        // mapping, which no Rust reference points into.
+        let rc = unsafe {
+            libc::ioctl(
+                self.privcmd.as_raw_fd(),
+                IOCTL_PRIVCMD_MMAPBATCH_V2,
+                &mut batch as *mut PrivcmdMmapbatchV2,
+            )
+        };
+        if rc < 0 || errs.iter().any(|&e| e != 0) {
+            return Err(Error::Internal(format!(
+                "{op} of {} frames of domain {dom}: rc {rc} ({}), first frame error {:?}",
+                gfns.len(),
+                Errno::last(),
+                errs.iter().find(|&&e| e != 0)
+            )));
+        }
+        Ok(map)
     }
 
     /// Maps a zeroed hypercall buffer of at least `len` bytes (whole pages,
@@ -623,6 +714,11 @@ mod tests {
             ioc(IOC_NONE, b'P', 0, size_of::<PrivcmdHypercall>()) as libc::Ioctl
         );
         assert_eq!(IOCTL_PRIVCMD_HYPERCALL, 0x0030_5000);
+        assert_eq!(
+            IOCTL_PRIVCMD_MMAPBATCH_V2,
+            ioc(IOC_NONE, b'P', 4, size_of::<PrivcmdMmapbatchV2>()) as libc::Ioctl
+        );
+        assert_eq!(IOCTL_PRIVCMD_MMAPBATCH_V2, 0x0020_5004);
     }
 
     #[test]

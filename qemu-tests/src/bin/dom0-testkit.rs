@@ -82,6 +82,13 @@ Usage: dom0-testkit <command>
                          walk == the placement asked for; then destroyed:
                          'churn seed= ops= populate= populate_order9=
                          release= exchange= pages_moved= checks= max_pages='
+  held-destroy <domid> <node> <pages>
+                         maps the first <pages> MFNs of node <node>'s file
+                         into dom0 (privcmd foreign mapping: Xen must keep
+                         them), destroys the domain, reports it while held
+                         ('held domid= dying= tot_pages= stat_rc= walk_rc='),
+                         unmaps, and waits for it to go ('released
+                         domid= gone=0|1 after_ms=')
   hammer <secs>           two threads call availheap and getdomnodestat
                          (counters and walk) on a new domain and dom0 while
                          a third populates and releases its pages, for
@@ -483,6 +490,58 @@ fn exchange(
     Ok(())
 }
 
+fn held_destroy(
+    xen: &Xen,
+    domid: DomId,
+    node: u32,
+    pages: u64,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    let mfns = read_mfns(&mfns_path(domid, node))?;
+    let k = (pages as usize).min(mfns.len());
+    let map = xen.privcmd().map_foreign(domid, &mfns[..k])?;
+    xen.destroy_domain(domid)?;
+    remove_mfns(domid, MAX_NUMNODES as u32);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let info = xen
+        .getdomaininfolist()?
+        .into_iter()
+        .find(|i| i.domain == domid);
+    let rc = |walk: bool| match xen.numa_getdomnodestat(DomainSel::Domain(domid), None, true, walk)
+    {
+        Ok(_) => 0,
+        Err(Error::NoSuchDomain { .. }) => -i64::from(libc::ESRCH),
+        Err(Error::Xen { errno, .. }) => -i64::from(errno.get()),
+        Err(_) => -1,
+    };
+    let _ = writeln!(
+        out,
+        "held domid={domid} listed={} dying={} tot_pages={} stat_rc={} walk_rc={}",
+        u8::from(info.is_some()),
+        u8::from(info.is_some_and(|i| i.is_dying())),
+        info.map_or(0, |i| i.tot_pages),
+        rc(false),
+        rc(true)
+    );
+    let t0 = std::time::Instant::now();
+    drop(map);
+    let mut gone = false;
+    while t0.elapsed() < std::time::Duration::from_secs(10) {
+        if !xen.getdomaininfolist()?.iter().any(|i| i.domain == domid) {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = writeln!(
+        out,
+        "released domid={domid} gone={} after_ms={}",
+        u8::from(gone),
+        t0.elapsed().as_millis()
+    );
+    Ok(())
+}
+
 /// Pages a churn domain may hold at most (128 MiB).
 const CHURN_CAP: usize = 32768;
 
@@ -732,6 +791,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Churn(u64, u64),
         Hostile,
         Hammer(u64),
+        HeldDestroy(DomId, u32, u64),
         AsUser(u32, Vec<&'a str>),
     }
     let node_arg = |n: &str| -> core::result::Result<u32, Failure> {
@@ -833,6 +893,9 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             parse_count("pages", k)?,
         ),
         ["hostile"] => Cmd::Hostile,
+        ["held-destroy", d, n, k] => {
+            Cmd::HeldDestroy(parse_domid(d)?, node_arg(n)?, parse_count("pages", k)?)
+        }
         ["hammer", s] => match parse_count("secs", s)? {
             secs @ 1..=3600 => Cmd::Hammer(secs),
             _ => return Err(Failure::Usage(format!("secs '{s}' is not 1 to 3600"))),
@@ -881,6 +944,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::PopulateOrder(d, n, o, k) => populate_order(&xen, d, n, o, k, out)?,
         Cmd::Exchange(d, a, b, k) => exchange(&xen, d, a, b, k, out)?,
         Cmd::Churn(seed, ops) => churn(&xen, seed, ops, out)?,
+        Cmd::HeldDestroy(d, n, k) => held_destroy(&xen, d, n, k, out)?,
         Cmd::Hammer(secs) => {
             let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
             let domid = xen.create_domain(&pv_domain_config())?;

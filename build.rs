@@ -18,7 +18,8 @@ fn main() {
          \x20* number or layout fact that the Rust side relies on.\n\
          \x20*/\n\
          #ifndef __XEN_NUMASTAT_ABI_CHECK_H__\n\
-         #define __XEN_NUMASTAT_ABI_CHECK_H__\n\n",
+         #define __XEN_NUMASTAT_ABI_CHECK_H__\n\n\
+         #include <public/xsm/flask_op.h>\n\n",
     );
     for chk in xen_numastat_abi::c_checks::all() {
         writeln!(

@@ -5,6 +5,7 @@
 #   scripts/build-xen.sh stock     -> build/xen-stock/xen/{xen,xen-syms}
 #   scripts/build-xen.sh release   -> build/xen-release/xen/{xen,xen.gz,xen-syms}
 #   scripts/build-xen.sh debug     -> build/xen-debug/xen/{xen,xen-syms}
+#   scripts/build-xen.sh flask     -> build/xen-flask/xen/{xen,xen-syms}
 #
 # One tree, three images (docs/build.md):
 # - stock: Xen's defconfig, no patch;
@@ -13,14 +14,17 @@
 # - debug: the series with CONFIG_DEBUG=y, so every ASSERT runs (the
 #   per-domain counter checks among them), CONFIG_UBSAN=y and
 #   CONFIG_NUMASTAT_HEAPWALK=y (the tests' free-list walk): what the QEMU
-#   suite runs.
+#   suite runs;
+# - flask: debug plus XSM/FLASK with Xen's example policy built in and the
+#   test module hypervisor/flask/numastat.te added (checkpolicy): the XSM
+#   tests' image.
 # "patched" kinds apply hypervisor/patches/series, generate the ABI check
 # header from the Rust abi crate and build the Rust component
 # (hypervisor/build-xen-lib.sh). Reuses what is built: a tree is re-made
 # only when the series or this script changes; make does the rest.
 set -euo pipefail
 
-kind=${1:?usage: build-xen.sh stock|release|debug}
+kind=${1:?usage: build-xen.sh stock|release|debug|flask}
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 pristine=$build/src/xen-pristine
@@ -32,8 +36,8 @@ jobs=${JOBS:-$(nproc)}
 self=$(sha256sum < "$0" | cut -c1-8)
 case $kind in
 stock)   stamp=stock-$self ;;
-release|debug)
-    stamp=$kind-$self-$(cd "$top/hypervisor/patches" && cat series $(cat series) | sha256sum | cut -c1-16) ;;
+release|debug|flask)
+    stamp=$kind-$self-$(cd "$top/hypervisor/patches" && cat series $(cat series) "$top/hypervisor/flask/numastat.te" | sha256sum | cut -c1-16) ;;
 *) echo "build-xen: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
@@ -51,9 +55,21 @@ if [ "$(cat "$tree/.numastat-stamp" 2>/dev/null)" != "$stamp" ]; then
     case $kind in
     release) echo '# CONFIG_NUMASTAT_HEAPWALK is not set' >> "$tree/xen/.config" ;;
     debug) printf '%s\n' CONFIG_DEBUG=y CONFIG_UBSAN=y CONFIG_NUMASTAT_HEAPWALK=y >> "$tree/xen/.config" ;;
+    flask)
+        printf '%s\n' CONFIG_DEBUG=y CONFIG_NUMASTAT_HEAPWALK=y CONFIG_XSM=y \
+            CONFIG_XSM_FLASK=y CONFIG_XSM_FLASK_POLICY=y >> "$tree/xen/.config"
+        mods=$tree/tools/flask/policy/modules
+        cp "$top/hypervisor/flask/numastat.te" "$mods/numastat.te"
+        echo 'numastat = on' >> "$mods/modules.conf"
+        ;;
     esac
     make -s -C "$tree/xen" olddefconfig >/dev/null 2>&1
-    for want in $([ "$kind" = debug ] && echo CONFIG_DEBUG=y CONFIG_UBSAN=y CONFIG_NUMASTAT_HEAPWALK=y); do
+    case $kind in
+    debug) wants="CONFIG_DEBUG=y CONFIG_UBSAN=y CONFIG_NUMASTAT_HEAPWALK=y" ;;
+    flask) wants="CONFIG_XSM_FLASK=y CONFIG_XSM_FLASK_POLICY=y CONFIG_NUMASTAT_HEAPWALK=y" ;;
+    *) wants= ;;
+    esac
+    for want in $wants; do
         grep -qx "$want" "$tree/xen/.config" || { echo "build-xen: $want did not stick" >&2; exit 1; }
     done
     if [ "$kind" = release ] && grep -q '^CONFIG_NUMASTAT_HEAPWALK=y' "$tree/xen/.config"; then

@@ -7,6 +7,8 @@ set -euo pipefail
 
 pkgs=(qemu-system-x86 busybox-static cpio flex bison dpkg-dev xz-utils patch
       python3 binutils make gcc bc
+      # The FLASK test image's built-in policy (scripts/build-xen.sh flask).
+      checkpolicy
       # Packaging and its checks (make deb, make package-test).
       debhelper fakeroot lintian systemd python3-jsonschema
       # The shells whose completions are tested, and Prometheus's promtool

@@ -360,11 +360,53 @@ pub const DOMAIN_LAYOUTS: &[&[Check]] = &[
     MEMORY_RESERVATION,
 ];
 
+/// The FLASK operations of the XSM test (abi/src/flask.rs).
+pub const FLASK: &[Check] = &[
+    c("__HYPERVISOR_xsm_op", crate::flask::HYPERVISOR_XSM_OP),
+    c(
+        "XEN_FLASK_INTERFACE_VERSION",
+        crate::flask::XEN_FLASK_INTERFACE_VERSION as u64,
+    ),
+    c(
+        "FLASK_CONTEXT_TO_SID",
+        crate::flask::FLASK_CONTEXT_TO_SID as u64,
+    ),
+    c(
+        "FLASK_RELABEL_DOMAIN",
+        crate::flask::FLASK_RELABEL_DOMAIN as u64,
+    ),
+    c(
+        "sizeof(struct xen_flask_op)",
+        size_of::<crate::flask::XenFlaskOp>() as u64,
+    ),
+    c(
+        "offsetof(struct xen_flask_op, u)",
+        offset_of!(crate::flask::XenFlaskOp, u) as u64,
+    ),
+    c(
+        "sizeof(struct xen_flask_sid_context)",
+        size_of::<crate::flask::XenFlaskSidContext>() as u64,
+    ),
+    c(
+        "offsetof(struct xen_flask_sid_context, context)",
+        offset_of!(crate::flask::XenFlaskSidContext, context) as u64,
+    ),
+    c(
+        "sizeof(struct xen_flask_relabel)",
+        size_of::<crate::flask::XenFlaskRelabel>() as u64,
+    ),
+    c(
+        "offsetof(struct xen_flask_relabel, sid)",
+        offset_of!(crate::flask::XenFlaskRelabel, sid) as u64,
+    ),
+];
+
 /// Every check, constants first.
 pub fn all() -> impl Iterator<Item = &'static Check> {
     CONSTANTS
         .iter()
         .chain(DOMAIN_CONSTANTS)
+        .chain(FLASK)
         .chain(LAYOUTS.iter().flat_map(|l| l.iter()))
         .chain(DOMAIN_LAYOUTS.iter().flat_map(|l| l.iter()))
 }

@@ -14,6 +14,7 @@
 pub mod c_checks;
 pub mod domctl;
 pub mod ffi;
+pub mod flask;
 pub mod numastat;
 pub mod xen;
 

@@ -6,8 +6,9 @@
 //! The CLI never makes a domain, so these live here and not in the tools.
 
 use xen_numastat_abi::{
-    DomId, XenDomctlCreatedomain, XenDomctlDestroydomain, XenDomctlMaxMem, XenMemoryExchange,
-    XenMemoryReservation, XENMEM_DECREASE_RESERVATION, XENMEM_EXCHANGE, XENMEM_POPULATE_PHYSMAP,
+    xen_domctl_grant_version, DomId, XenArchDomainconfig, XenDomctlCreatedomain,
+    XenDomctlDestroydomain, XenDomctlMaxMem, XenMemoryExchange, XenMemoryReservation,
+    XENMEM_DECREASE_RESERVATION, XENMEM_EXCHANGE, XENMEM_POPULATE_PHYSMAP,
     XEN_DOMCTL_DESTROYDOMAIN,
 };
 use xen_numastat_tools::{Error, Op, Result, Xen};
@@ -223,4 +224,32 @@ fn reservation_order(
         }
     }
     Ok(())
+}
+
+/// The createdomain of `mkdom`: a PV domain (no `XEN_DOMCTL_CDF_hvm`) with
+/// one vCPU and limits that `sanitise_domain_config()`
+/// (xen/common/domain.c), `arch_sanitise_domain_config()` and
+/// `emulation_flags_ok()` (xen/arch/x86/domain.c), `evtchn_init()` and
+/// `grant_table_init()` accept on Xen 4.17: no IOMMU, no vmtrace, no
+/// emulated devices (PV: 0 or PIT only), grant table version 1 (0 is
+/// refused), 32 grant frames (1..=64 by default), 1024 maptrack frames
+/// (the default limit), 1023 event channels (libxl's default).
+pub fn pv_domain_config() -> XenDomctlCreatedomain {
+    XenDomctlCreatedomain {
+        ssidref: 0,
+        handle: *b"dom0-testkit\0\0\0\0",
+        flags: 0,
+        iommu_opts: 0,
+        max_vcpus: 1,
+        max_evtchn_port: 1023,
+        max_grant_frames: 32,
+        max_maptrack_frames: 1024,
+        grant_opts: xen_domctl_grant_version(1),
+        vmtrace_size: 0,
+        cpupool_id: 0,
+        arch: XenArchDomainconfig {
+            emulation_flags: 0,
+            misc_flags: 0,
+        },
+    }
 }

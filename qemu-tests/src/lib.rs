@@ -29,6 +29,7 @@ pub mod initramfs;
 pub mod parse;
 pub mod toolstack;
 pub mod topology;
+pub mod xsm;
 
 pub use artifacts::{ensure_artifacts, repo_root, Artifacts, DOM0_BINARIES};
 pub use boot::{boot, boot_with, BootOptions, BootResult, CommandResult, KeyPress};

@@ -506,6 +506,18 @@ impl Privcmd {
         unsafe { self.hypercall(HYPERVISOR_SYSCTL, [sysctl, 0, 0, 0, 0]) }
     }
 
+    /// `__HYPERVISOR_xsm_op` with `op` as the guest address of its
+    /// `struct xen_flask_op` (the XSM test's FLASK calls), unchecked.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Privcmd::raw_sysctl`]: Xen may write the op and wherever
+    /// its guest handles point.
+    pub unsafe fn raw_xsm_op(&self, op: u64) -> core::result::Result<i64, Errno> {
+        // SAFETY: forwarded to the caller (this function's contract).
+        unsafe { self.hypercall(xen_numastat_abi::flask::HYPERVISOR_XSM_OP, [op, 0, 0, 0, 0]) }
+    }
+
     /// Fails with [`Error::Internal`] unless each non-NULL range lies in
     /// one of `bufs`.
     fn check_ranges(

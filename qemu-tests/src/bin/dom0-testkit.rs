@@ -20,11 +20,11 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use xen_numastat_abi::{
-    xen_domctl_grant_version, xenmemf_exact_node, DomId, XenArchDomainconfig,
-    XenDomctlCreatedomain, XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat,
-    XenSysctlNumaHeapwalk, MAX_NUMNODES, NR_ZONES, PAGE_SIZE, XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE,
+    xenmemf_exact_node, DomId, XenNumaNodePages, XenSysctlNumaAvailheap,
+    XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, MAX_NUMNODES, NR_ZONES, PAGE_SIZE,
+    XEN_NUMA_ANY, XEN_NUMA_DOMAIN_FREE,
 };
-use xen_numastat_qemu_tests::domain_build::BuildDomains;
+use xen_numastat_qemu_tests::domain_build::{pv_domain_config, BuildDomains};
 use xen_numastat_tools::{DomainSel, Error, HypercallBuf, Result, Xen};
 
 const PROG: &str = "dom0-testkit";
@@ -95,6 +95,11 @@ Usage: dom0-testkit <command>
                          <secs> seconds; then counters == walk == asked:
                          'hammer secs= calls= ebusy= other_errors=
                          walk_restarts= populated= released= exact=0|1'
+  flask                  (the FLASK image only) a domU_t domain, both ops as
+                         dom0_t, then dom0 relabelled to numastat_reader_t
+                         and both ops again: 'sids ...', 'domid=', 'as=TYPE
+                         availheap= free= domu= domu_walk= dom0= dom0_walk='
+                         (rc per call), 'relabel rc='; last in a boot
   hostile                the numastat sysctls with raw, hostile arguments
                          (wrong interface version; struct or handles
                          unmapped, read-only or straddling a page; 0xAA
@@ -322,34 +327,6 @@ fn write_mfns(path: &str, mfns: &[u64]) -> core::result::Result<(), Failure> {
         let _ = writeln!(text, "{m}");
     }
     std::fs::write(path, text).map_err(|e| io_failure(format!("cannot write {path}"), e))
-}
-
-/// The createdomain of `mkdom`: a PV domain (no `XEN_DOMCTL_CDF_hvm`) with
-/// one vCPU and limits that `sanitise_domain_config()`
-/// (xen/common/domain.c), `arch_sanitise_domain_config()` and
-/// `emulation_flags_ok()` (xen/arch/x86/domain.c), `evtchn_init()` and
-/// `grant_table_init()` accept on Xen 4.17: no IOMMU, no vmtrace, no
-/// emulated devices (PV: 0 or PIT only), grant table version 1 (0 is
-/// refused), 32 grant frames (1..=64 by default), 1024 maptrack frames
-/// (the default limit), 1023 event channels (libxl's default).
-fn pv_domain_config() -> XenDomctlCreatedomain {
-    XenDomctlCreatedomain {
-        ssidref: 0,
-        handle: *b"dom0-testkit\0\0\0\0",
-        flags: 0,
-        iommu_opts: 0,
-        max_vcpus: 1,
-        max_evtchn_port: 1023,
-        max_grant_frames: 32,
-        max_maptrack_frames: 1024,
-        grant_opts: xen_domctl_grant_version(1),
-        vmtrace_size: 0,
-        cpupool_id: 0,
-        arch: XenArchDomainconfig {
-            emulation_flags: 0,
-            misc_flags: 0,
-        },
-    }
 }
 
 /// Sets max_mem and places `pages[n]` pages on node `n` of `domid`.
@@ -792,6 +769,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Hostile,
         Hammer(u64),
         HeldDestroy(DomId, u32, u64),
+        Flask,
         AsUser(u32, Vec<&'a str>),
     }
     let node_arg = |n: &str| -> core::result::Result<u32, Failure> {
@@ -893,6 +871,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             parse_count("pages", k)?,
         ),
         ["hostile"] => Cmd::Hostile,
+        ["flask"] => Cmd::Flask,
         ["held-destroy", d, n, k] => {
             Cmd::HeldDestroy(parse_domid(d)?, node_arg(n)?, parse_count("pages", k)?)
         }
@@ -945,6 +924,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::Exchange(d, a, b, k) => exchange(&xen, d, a, b, k, out)?,
         Cmd::Churn(seed, ops) => churn(&xen, seed, ops, out)?,
         Cmd::HeldDestroy(d, n, k) => held_destroy(&xen, d, n, k, out)?,
+        Cmd::Flask => xen_numastat_qemu_tests::xsm::run(&xen, out)?,
         Cmd::Hammer(secs) => {
             let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
             let domid = xen.create_domain(&pv_domain_config())?;
@@ -1054,7 +1034,7 @@ mod tests {
         assert_eq!(c.flags & xen_numastat_abi::XEN_DOMCTL_CDF_HVM, 0);
         assert_eq!(c.max_vcpus, 1);
         assert_eq!(c.grant_opts, 1);
-        assert_eq!(c.arch, XenArchDomainconfig::default());
+        assert_eq!(c.arch, xen_numastat_abi::XenArchDomainconfig::default());
         assert_eq!(mfns_path(3, 1), "/tmp/dom3.node1.mfns");
     }
 

@@ -450,6 +450,46 @@ pub fn numa_fallback(text: &str) -> Option<String> {
         .map(|l| l.to_string())
 }
 
+/// A node's memory as Xen set it up without SRAT (arch/x86/numa.c):
+/// `Faking node %d at %PRIx64-%PRIx64 (%PRIu64MB)` for each node of
+/// `numa=fake=N` (numa_emulation()), or `Faking a node at
+/// %PRIpaddr-%PRIpaddr` for the one node of a machine without NUMA
+/// information or with `numa=off` (numa_initmem_init()), as node 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FakeNode {
+    /// Xen's node id.
+    pub node: u32,
+    /// First byte.
+    pub start: u64,
+    /// First byte past the node (Xen prints `end`, exclusive).
+    pub end: u64,
+}
+
+fn parse_fake_node(l: &str) -> Option<FakeNode> {
+    let (node, range) = if let Some(r) = l.strip_prefix("Faking a node at ") {
+        (0, r)
+    } else {
+        let r = l.strip_prefix("Faking node ")?;
+        let (node, r) = r.split_once(" at ")?;
+        let (range, _mb) = r.split_once(' ')?;
+        (num(node)?, range)
+    };
+    let (start, end) = range.trim().split_once('-')?;
+    Some(FakeNode {
+        node,
+        start: u64::from_str_radix(start, 16).ok()?,
+        end: u64::from_str_radix(end, 16).ok()?,
+    })
+}
+
+/// Every `Faking ... node` line, in order.
+pub fn fake_nodes(text: &str) -> Vec<FakeNode> {
+    clean_lines(text)
+        .iter()
+        .filter_map(|l| parse_fake_node(l))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,5 +588,34 @@ mod tests {
             numa_fallback("(XEN) NUMA turned off\n").as_deref(),
             Some("NUMA turned off")
         );
+    }
+
+    #[test]
+    fn fake_node_lines() {
+        let t = "(XEN) Faking node 0 at 0-10000000 (256MB)\n\
+                 (XEN) Faking node 3 at 30000000-7ffdf000 (1279MB)\n\
+                 (XEN) Faking a node at 0000000000000000-000000007ffdf000\n";
+        let f = fake_nodes(t);
+        assert_eq!(
+            f,
+            [
+                FakeNode {
+                    node: 0,
+                    start: 0,
+                    end: 0x1000_0000
+                },
+                FakeNode {
+                    node: 3,
+                    start: 0x3000_0000,
+                    end: 0x7ffd_f000
+                },
+                FakeNode {
+                    node: 0,
+                    start: 0,
+                    end: 0x7ffd_f000
+                },
+            ]
+        );
+        assert!(fake_nodes("(XEN) Faking node x at 0-1 (0MB)\n").is_empty());
     }
 }

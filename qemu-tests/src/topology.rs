@@ -7,7 +7,10 @@
 //!   physical map in node order, so node 0 holds the low memory;
 //! - a memoryless node is a `-numa node` without `memdev=` (QEMU accepts it
 //!   beside nodes that have one; Xen then prints `SRAT: node N has no memory`);
-//! - a CPU-less node is a `-numa node` without `cpus=`.
+//! - a CPU-less node is a `-numa node` without `cpus=`;
+//! - without any `-numa` option QEMU builds no SRAT at all, and Xen fakes one
+//!   node over all memory (`No NUMA configuration found`,
+//!   xen/arch/x86/numa.c): [`Topology::without_numa`].
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -69,6 +72,11 @@ pub struct Topology {
     pub serial_keys: String,
     /// A name for logs; derived from the nodes if unset.
     pub label: Option<String>,
+    /// Describe the nodes to QEMU (`-object memory-backend-ram`, `-numa
+    /// node`), so that its ACPI tables carry an SRAT. `false`: only the
+    /// sums go to QEMU (`-m`, `-smp`), there is no SRAT, and the nodes are
+    /// a way of saying how much memory and how many CPUs.
+    pub qemu_numa: bool,
 }
 
 impl Topology {
@@ -88,12 +96,20 @@ impl Topology {
             command_names: Vec::new(),
             serial_keys: String::new(),
             label: None,
+            qemu_numa: true,
         }
     }
 
     /// Two nodes of 1 GiB and one CPU each.
     pub fn two_nodes() -> Self {
         Self::nodes(&[(1024, 1), (1024, 1)])
+    }
+
+    /// Give QEMU no `-numa` option at all: one machine of the nodes' total
+    /// memory and CPUs, no SRAT.
+    pub fn without_numa(mut self) -> Self {
+        self.qemu_numa = false;
+        self
     }
 
     /// Boot unpatched Xen 4.17.5.
@@ -182,6 +198,9 @@ impl Topology {
             .map(|n| format!("{}Mx{}", n.mem_mib, n.cpus))
             .collect();
         let mut name = nodes.join("-");
+        if !self.qemu_numa {
+            name.push_str("-nonuma");
+        }
         if self.xen == XenImage::Stock {
             name.push_str("-stock");
         }
@@ -217,6 +236,12 @@ impl Topology {
                     "node {i} has neither memory nor CPUs: QEMU would describe nothing"
                 ));
             }
+        }
+        if !self.qemu_numa && self.nodes.iter().any(|n| n.mem_mib == 0) {
+            return bad(
+                "a memoryless node needs QEMU's -numa: without it there are no nodes to leave empty"
+                    .into(),
+            );
         }
         if self.total_cpus() == 0 {
             return bad("no CPUs on any node: give at least one node a CPU".into());
@@ -309,13 +334,14 @@ impl Topology {
         a.push(self.total_cpus().to_string());
         a.push("-m".into());
         a.push(format!("{}M", self.total_mem_mib()));
-        for (i, n) in self.nodes.iter().enumerate() {
+        let numa_nodes = if self.qemu_numa { &self.nodes[..] } else { &[] };
+        for (i, n) in numa_nodes.iter().enumerate() {
             if n.mem_mib > 0 {
                 a.push("-object".into());
                 a.push(format!("memory-backend-ram,id=m{i},size={}M", n.mem_mib));
             }
         }
-        for (i, n) in self.nodes.iter().enumerate() {
+        for (i, n) in numa_nodes.iter().enumerate() {
             let mut spec = format!("node,nodeid={i}");
             if let Some(r) = self.cpu_range(i).filter(|r| !r.is_empty()) {
                 if r.len() == 1 {
@@ -417,6 +443,21 @@ mod tests {
         );
         assert!(after(&a, "-append")[0].ends_with(" numa=off"));
         assert_eq!(t.cpu_range(2), Some(3..3));
+    }
+
+    #[test]
+    fn without_numa_only_the_sums() {
+        let t = Topology::nodes(&[(1024, 1), (1024, 1)]).without_numa();
+        let a = args(&t);
+        assert_eq!(after(&a, "-smp"), ["2"]);
+        assert_eq!(after(&a, "-m"), ["2048M"]);
+        assert!(after(&a, "-object").is_empty(), "{a:?}");
+        assert!(after(&a, "-numa").is_empty(), "{a:?}");
+        assert_eq!(t.name(), "1024Mx1-1024Mx1-nonuma");
+        assert!(Topology::nodes(&[(1024, 1), (0, 1)])
+            .without_numa()
+            .validate()
+            .is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! `xen-numastat` for real, in QEMU: every mode of the dom0 CLI on the
-//! patched Xen (three unequal nodes, dom0 on node 1, two test domains with
+//! patched Xen, debug and release images alike (three unequal nodes, dom0 on node 1, two test domains with
 //! placement the test requests), each compared with the hypercalls' own
 //! answers (dom0-testkit matrix, domnodestat, numainfo, affinity) and with
 //! the other formats: the JSON and Prometheus outputs are parsed back and
@@ -15,8 +15,11 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
+use xen_numastat_abi::errno;
 use xen_numastat_qemu_tests::parse::parse_heap_dump;
-use xen_numastat_qemu_tests::{boot, ensure_artifacts, BootResult, CommandResult, Topology};
+use xen_numastat_qemu_tests::{
+    boot, ensure_artifacts, BootResult, CommandResult, Topology, XenImage,
+};
 
 const DEADLINE: Duration = Duration::from_secs(300);
 const MB: f64 = 1048576.0;
@@ -139,13 +142,28 @@ const BAD: &[&str] = &[
 
 #[test]
 fn every_mode_on_the_patched_xen() {
+    every_mode(XenImage::Patched, "cli-512M-1G-768M");
+}
+
+/// The same on the image a user installs: no test-only op is in it, and
+/// the CLI needs none.
+#[test]
+fn every_mode_on_the_release_xen() {
+    every_mode(XenImage::Release, "cli-512M-1G-768M-release");
+}
+
+/// Every mode on a patched image (debug or release): the same commands and
+/// the same assertions; only the test-only heap walk differs, there in the
+/// debug image and `-EOPNOTSUPP` in the release one.
+fn every_mode(image: XenImage, label: &str) {
     ensure_artifacts().unwrap_or_else(|e| panic!("{e}"));
     let bad: Vec<String> = BAD
         .iter()
         .map(|a| format!("xen-numastat {a}; echo \"rc=$?\""))
         .collect();
     let t = Topology::nodes(&[(512, 1), (1024, 1), (768, 1)])
-        .label("cli-512M-1G-768M")
+        .xen_image(image.clone())
+        .label(label)
         .xen_arg("dom0_nodes=1")
         .run_named("mkdom1", &format!("dom0-testkit mkdom {} {} {}", DOM1[0], DOM1[1], DOM1[2]))
         .run_named("mkdom2", &format!("dom0-testkit mkdom 0 0 {DOM2_NODE2}"))
@@ -165,8 +183,10 @@ fn every_mode_on_the_patched_xen() {
         .run_named("version", "xen-numastat --version")
         .run_named("bad-args", &bad.join("; "))
         .run_named("not-online", "xen-numastat -d all -s5; echo \"rc=$?\"")
-        .run_named("watch", "(sleep 1.5; dom0-testkit mkdom 0 1000 >/dev/null) & xen-numastat -w 1 4 -H -d all --pages; wait");
+        .run_named("watch", "(sleep 1.5; dom0-testkit mkdom 0 1000 >/dev/null) & xen-numastat -w 1 4 -H -d all --pages; wait")
+        .run_named("heapwalk", "dom0-testkit heapwalk 1 19");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    println!("{}", r.summary());
     r.check(
         r.commands.len() == t.commands.len(),
         "not every dom0 command ran",
@@ -516,6 +536,21 @@ fn every_mode_on_the_patched_xen() {
         taken <= -1000,
         format!("watch: node 1's heap should lose at least 1000 pages, saw {taken}:\n{w}"),
     );
+
+    // The free-list walk (CONFIG_NUMASTAT_HEAPWALK): in the debug image only.
+    let walk = ok(&r, r.command("heapwalk")).output.join("\n");
+    let rc = num(&r, &walk, "rc");
+    match image {
+        XenImage::Release => r.check(
+            rc == -(errno::EOPNOTSUPP as i64),
+            format!("the release image answered the heap walk: {walk}"),
+        ),
+        _ => r.check(
+            rc == 0 && num(&r, &walk, "pages") == num(&r, &walk, "counter"),
+            format!("the debug image's heap walk: {walk}"),
+        ),
+    }
+    println!("{label}: heapwalk 1 19: {walk}");
 }
 
 #[test]
@@ -533,6 +568,7 @@ fn stock_xen_falls_back_and_says_so() {
         .run_named("numainfo", "dom0-testkit numainfo")
         .run_named("key-h", "dom0-testkit keys H");
     let r = boot(&t, DEADLINE).unwrap_or_else(|e| panic!("{e}"));
+    println!("{}", r.summary());
     r.check(
         r.commands.len() == t.commands.len(),
         "not every dom0 command ran",

@@ -17,6 +17,8 @@ OPTIONS:
                        or 0 for a memoryless node. Default: 1G,1G
     --cpus LIST        CPUs per node, comma-separated (0 for a CPU-less node).
                        Default: 1 per node
+    --no-numa          Give QEMU no -numa option: one machine of the nodes'
+                       total memory and CPUs, no SRAT
     --xen-args ARGS    Extra words for Xen's command line, e.g. 'dom0_nodes=1'
                        or 'numa=off' (repeatable)
     --dom0-mem SIZE    Xen's dom0_mem= (default 512M)
@@ -73,6 +75,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
     let mut xen_args = Vec::new();
     let mut dom0_mem = None;
     let mut image = XenImage::Patched;
+    let mut qemu_numa = true;
     let mut runs = Vec::new();
     let mut keys = String::new();
     let mut timeout = 120u64;
@@ -106,6 +109,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
                         .collect::<Result<_, _>>()?,
                 )
             }
+            "--no-numa" => qemu_numa = false,
             "--xen-args" => xen_args.push(value("--xen-args")?),
             "--dom0-mem" => dom0_mem = Some(value("--dom0-mem")?),
             "--stock" => image = XenImage::Stock,
@@ -136,6 +140,9 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
     }
     let pairs: Vec<(u64, u32)> = sizes.into_iter().zip(cpus).collect();
     let mut topo = Topology::nodes(&pairs).xen_image(image);
+    if !qemu_numa {
+        topo = topo.without_numa();
+    }
     for a in &xen_args {
         topo = topo.xen_arg(a);
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::log::{save_log, tail};
 use super::TAIL_LINES;
-use crate::parse::{self, SratRange};
+use crate::parse::{self, FakeNode, SratRange};
 use crate::Topology;
 
 /// One dom0 command's outcome.
@@ -145,9 +145,35 @@ impl BootResult {
         parse::srat_memoryless_nodes(&self.xen_text())
     }
 
+    /// Nodes Xen set up without SRAT: `Faking node N at S-E` (`numa=fake=`)
+    /// or `Faking a node at S-E` (one node, as node 0).
+    pub fn fake_nodes(&self) -> Vec<FakeNode> {
+        parse::fake_nodes(&self.xen_text())
+    }
+
     /// Xen's `NUMA turned off` / `No NUMA configuration found` line, if any.
     pub fn numa_fallback(&self) -> Option<String> {
         parse::numa_fallback(&self.xen_text())
+    }
+
+    /// One line saying what was booted and how long it took: the VM, the
+    /// Xen image QEMU loaded (`-kernel`), and the times to dom0's `/init`
+    /// and to the end. Tests print it so a run's log names every boot.
+    pub fn summary(&self) -> String {
+        let image = self
+            .qemu_args
+            .windows(2)
+            .find(|w| w[0] == "-kernel")
+            .map_or("?", |w| w[1].as_str());
+        let init = self
+            .time_to_init
+            .map_or("-".to_string(), |t| format!("{:.1} s", t.as_secs_f64()));
+        format!(
+            "booted {} ({:?}, {image}): dom0 /init at {init}, done at {:.1} s",
+            self.topology.name(),
+            self.topology.xen,
+            self.elapsed.as_secs_f64()
+        )
     }
 
     /// The last `n` serial lines.

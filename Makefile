@@ -18,7 +18,7 @@ CARGO ?= cargo
 # two rows.
 DEMO_NODES ?= 1G,1G
 
-.PHONY: all demo test deps sources xen-stock xen-release xen-debug dom0-bins dist-bin artifacts \
+.PHONY: all demo test deps sources xen-stock xen-release xen-debug xen-flask dom0-bins dist-bin artifacts \
         fmt-check clippy unit-test completion-test formats-check prometheus-e2e install \
         units-check deb package-test \
         codegen-check qemu-test bench clean dom0-rootfs
@@ -41,6 +41,10 @@ xen-release: sources
 
 xen-debug: sources
 	@$(TOP)/scripts/build-xen.sh debug
+
+# debug plus FLASK with a built-in policy (the XSM test's image).
+xen-flask: sources
+	@$(TOP)/scripts/build-xen.sh flask
 
 # The toolstack host's dom0 (Debian 12 + Debian's Xen 4.17.5 userspace) and
 # the PV guest kit, as uncompressed cpio images; rebuilt only when the script
@@ -131,7 +135,7 @@ deb: deps $(if $(filter $(XEN_RELEASE_IMAGE),$(XEN_PKG_IMAGE)),xen-release)
 package-test: deb
 	$(TOP)/tools/tests/package-test.sh $(DEB_DIR)
 
-artifacts: xen-stock xen-release xen-debug dom0-bins
+artifacts: xen-stock xen-release xen-debug xen-flask dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
 demo: artifacts

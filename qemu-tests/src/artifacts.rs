@@ -31,6 +31,8 @@ pub struct Artifacts {
     pub xen_patched: PathBuf,
     /// The patched hypervisor as a user installs it (no test-only ops).
     pub xen_release: PathBuf,
+    /// The debug image with XSM/FLASK and a built-in policy.
+    pub xen_flask: PathBuf,
     /// Unpatched Xen 4.17.5.
     pub xen_stock: PathBuf,
     /// dom0's Linux kernel.
@@ -58,6 +60,7 @@ impl Artifacts {
         Artifacts {
             xen_patched: build.join("xen-debug/xen/xen"),
             xen_release: build.join("xen-release/xen/xen"),
+            xen_flask: build.join("xen-flask/xen/xen"),
             xen_stock: build.join("xen-stock/xen/xen"),
             dom0_kernel: build.join("dom0/vmlinuz"),
             privcmd_ko: build.join("dom0/xen-privcmd.ko"),
@@ -72,6 +75,7 @@ impl Artifacts {
         match image {
             XenImage::Patched => self.xen_patched.clone(),
             XenImage::Release => self.xen_release.clone(),
+            XenImage::Flask => self.xen_flask.clone(),
             XenImage::Stock => self.xen_stock.clone(),
             XenImage::Path(p) => p.clone(),
         }

@@ -42,6 +42,9 @@ pub enum XenImage {
     Patched,
     /// The patched Xen as shipped (`build/xen-release/xen/xen`).
     Release,
+    /// The debug image with FLASK and a built-in policy
+    /// (`build/xen-flask/xen/xen`).
+    Flask,
     /// Unpatched Xen 4.17.5 (`build/xen-stock/xen/xen`).
     Stock,
     /// Any other multiboot image.

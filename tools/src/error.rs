@@ -143,7 +143,8 @@ pub enum Error {
     Mmap { len: usize, errno: Errno },
     /// Xen refused a sysctl or domctl with `-EACCES` before looking at the
     /// command: `do_sysctl()` and `do_domctl()` do that when
-    /// `interface_version` is not their own (xen/common/sysctl.c, domctl.c).
+    /// `interface_version` is not their own (xen/common/sysctl.c, domctl.c);
+    /// FLASK answers a denied permission with `-EACCES` too.
     InterfaceVersion { op: Op },
     /// Xen refused the call with `-EPERM` (XSM: the caller is not the
     /// control domain).
@@ -306,7 +307,9 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "the hypervisor refused {op} (EACCES): it does not speak \
-                     {kind} interface version {version:#x}"
+                     {kind} interface version {version:#x}, or an XSM (FLASK) \
+                     policy denies this domain the call (an 'avc: denied' line \
+                     in xl dmesg says which)"
                 )
             }
             Self::NotPrivileged { op } => write!(
@@ -436,7 +439,9 @@ mod tests {
         assert_eq!(
             v.to_string(),
             "the hypervisor refused XEN_DOMCTL_getdomaininfo (EACCES): it does \
-             not speak domctl interface version 0x15"
+             not speak domctl interface version 0x15, or an XSM (FLASK) policy \
+             denies this domain the call (an 'avc: denied' line in xl dmesg says \
+             which)"
         );
         let short = Error::Incomplete {
             op: Op::MemoryOp(XENMEM_POPULATE_PHYSMAP),

@@ -79,6 +79,7 @@ pub fn boot_with(topo: &Topology, opts: &BootOptions) -> Result<BootResult, Erro
     let what = match topo.xen {
         XenImage::Patched => "patched Xen image (debug)",
         XenImage::Release => "patched Xen image (release)",
+        XenImage::Flask => "patched Xen image (FLASK)",
         XenImage::Stock => "stock Xen image",
         XenImage::Path(_) => "Xen image",
     };

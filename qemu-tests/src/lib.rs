@@ -27,6 +27,7 @@ pub mod hammer;
 pub mod hostile;
 pub mod initramfs;
 pub mod parse;
+pub mod stats;
 pub mod toolstack;
 pub mod topology;
 pub mod xsm;

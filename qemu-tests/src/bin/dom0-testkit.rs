@@ -116,14 +116,19 @@ Usage: dom0-testkit <command>
   destroy <domid>        XEN_DOMCTL_destroydomain; removes the .mfns files:
                          'destroyed domid='
   affinity <domid>       XEN_DOMCTL_getnodeaffinity: 'affinity domid= nodes='
-  bench <domid> <reps>   getdomnodestat(domid) timed with CLOCK_MONOTONIC,
+  bench <domid> <reps>   getdomnodestat(domid) timed with the TSC,
                          <reps> samples each, interleaved: the counters
                          (node -1, flags 0), the walk (node -1, flags 1) and
                          the 2006 method (one walk call per online node):
-                         'bench domid= pages= reps= nodes= pieces=', then
-                         'time method=counters|walk|per_node n= min_ns=
-                         p10_ns= median_ns= p90_ns= max_ns= spread_pct='
-                         (ns per call; per round for per_node) and 'ratio
+                         'bench domid= pages= reps= nodes= pieces=',
+                         'clock reads= zero_steps= n= min_ns= ...
+                         tsc_per_ns=' (1000 back-to-back CLOCK_MONOTONIC
+                         reads; TSC ticks per ns over 0.5 s), 'time method=counters|walk|
+                         per_node|null batch= n= min_ns= p10_ns= median_ns=
+                         p90_ns= max_ns= spread_pct=' (ns per call, per
+                         round for per_node; a sample times 'batch' calls
+                         lasting >= 2 ms; null: an unknown flag, refused
+                         with -EINVAL: the path's own cost) and 'ratio
                          name=walk_over_counters|per_node_over_walk|
                          per_node_over_counters n= min= ... spread_pct='
                          (of the ratios within each rep)
@@ -134,7 +139,7 @@ Usage: dom0-testkit <command>
                          decrease_reservation of 4096 pages in extents of
                          2^<order> (0 or 9), then destroyed: 'allocbench
                          order= extents= pages= rounds= address_bits=
-                         domid=', then 'time
+                         domid= tsc_per_ns=', then 'time
                          op=populate|decrease order= n= min_ns= ...
                          spread_pct= pages_per_s=' (ns per round)
 Numbers are decimal, may be negative, and are sent as their 32-bit pattern
@@ -706,6 +711,9 @@ fn domnodestat_raw(
     Ok(())
 }
 
+/// Time of one `bench` sample at least (TSC time, qemu_tests::tsc): batches of calls below it.
+const BENCH_SAMPLE_NS: f64 = 2e6;
+
 /// Times getdomnodestat three ways, `reps` samples each, interleaved (the
 /// order rotates every rep) so that host noise hits all three alike: the
 /// counters (node -1, flags 0: no page visited), the walk (node -1,
@@ -722,6 +730,8 @@ fn bench(
 ) -> core::result::Result<(), Failure> {
     use xen_numastat_abi::{XEN_NUMA_GDNS_WALK, XEN_NUMA_SRC_COUNTERS, XEN_NUMA_SRC_WALK};
     use xen_numastat_qemu_tests::stats::Summary;
+    use xen_numastat_qemu_tests::tsc::{rdtsc, Tsc};
+    let tsc = Tsc::calibrate(std::time::Duration::from_millis(500));
     let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
     let mut buf = xen
         .privcmd()
@@ -734,7 +744,14 @@ fn bench(
         flags,
         ..Default::default()
     };
-    let (counters, walk) = (all_nodes(0), all_nodes(XEN_NUMA_GDNS_WALK));
+    // The same path with nothing for Xen to do: an unknown flag is refused
+    // (-EINVAL) before any lock or domain lookup. What the ioctl, the
+    // hypercall buffers and the sysctl envelope cost by themselves.
+    let (counters, walk, null) = (
+        all_nodes(0),
+        all_nodes(XEN_NUMA_GDNS_WALK),
+        all_nodes(1 << 31),
+    );
     let wrong_source = |what: &str, want: u32, got: u32| {
         Failure::Other(format!(
             "bench: the {what} call answered from source {got}, not {want}: \
@@ -744,48 +761,76 @@ fn bench(
     // One call of each outside the clock: the answer, and the domain exists.
     let mut first = walk;
     xen.privcmd().sysctl(&mut first, &mut [&mut buf])?;
-    let time = |kind: usize, buf: &mut HypercallBuf| -> core::result::Result<u64, Failure> {
-        let start = Instant::now();
-        match kind {
-            0 | 1 => {
-                let (mut ds, want) = if kind == 0 {
-                    (counters, XEN_NUMA_SRC_COUNTERS)
-                } else {
-                    (walk, XEN_NUMA_SRC_WALK)
-                };
-                xen.privcmd().sysctl(&mut ds, &mut [buf])?;
-                let t = start.elapsed();
-                if ds.source != want {
-                    return Err(wrong_source(["counters", "walk"][kind], want, ds.source));
+    // `batch` calls (rounds for kind 2) of one method; the source checked.
+    let time =
+        |kind: usize, batch: u32, buf: &mut HypercallBuf| -> core::result::Result<f64, Failure> {
+            let start = rdtsc();
+            for _ in 0..batch {
+                match kind {
+                    0 | 1 => {
+                        let (mut ds, want) = if kind == 0 {
+                            (counters, XEN_NUMA_SRC_COUNTERS)
+                        } else {
+                            (walk, XEN_NUMA_SRC_WALK)
+                        };
+                        xen.privcmd().sysctl(&mut ds, &mut [&mut *buf])?;
+                        if ds.source != want {
+                            return Err(wrong_source(["counters", "walk"][kind], want, ds.source));
+                        }
+                    }
+                    2 => {
+                        let mut sources = 0u32;
+                        for &n in &nodes {
+                            let mut ds = XenSysctlNumaGetdomnodestat {
+                                domain: u32::from(domid),
+                                node: n as i32,
+                                flags: XEN_NUMA_GDNS_WALK,
+                                ..Default::default()
+                            };
+                            xen.privcmd().sysctl(&mut ds, &mut [])?;
+                            sources |= 1 << ds.source.min(31);
+                        }
+                        if sources != 1 << XEN_NUMA_SRC_WALK {
+                            return Err(wrong_source("per-node", XEN_NUMA_SRC_WALK, sources));
+                        }
+                    }
+                    _ => {
+                        let mut ds = null;
+                        match xen.privcmd().sysctl(&mut ds, &mut [&mut *buf]) {
+                            Err(e) if e.xen_errno().is_some_and(|n| n.get() == libc::EINVAL) => {}
+                            other => {
+                                return Err(Failure::Other(format!(
+                                "bench: an unknown flag was not refused with -EINVAL: {other:?}"
+                            )))
+                            }
+                        }
+                    }
                 }
-                Ok(t.as_nanos() as u64)
             }
-            _ => {
-                let mut sources = 0u32;
-                for &n in &nodes {
-                    let mut ds = XenSysctlNumaGetdomnodestat {
-                        domain: u32::from(domid),
-                        node: n as i32,
-                        flags: XEN_NUMA_GDNS_WALK,
-                        ..Default::default()
-                    };
-                    xen.privcmd().sysctl(&mut ds, &mut [])?;
-                    sources |= 1 << ds.source.min(31);
-                }
-                let t = start.elapsed();
-                if sources != 1 << XEN_NUMA_SRC_WALK {
-                    return Err(wrong_source("per-node", XEN_NUMA_SRC_WALK, sources));
-                }
-                Ok(t.as_nanos() as u64)
-            }
-        }
-    };
-    let mut samples = [Vec::new(), Vec::new(), Vec::new()];
+            Ok(tsc.ns(rdtsc().wrapping_sub(start)) / f64::from(batch))
+        };
+    // The clock is the TSC (see qemu_tests::tsc: dom0's CLOCK_MONOTONIC can
+    // stand still for milliseconds under QEMU); say how CLOCK_MONOTONIC
+    // behaved, for the record. Batches last at least BENCH_SAMPLE_NS,
+    // sized from one call of each method.
+    let mut steps: Vec<f64> = Vec::with_capacity(1000);
+    let mut last = Instant::now();
+    for _ in 0..1000 {
+        let now = Instant::now();
+        steps.push(now.duration_since(last).as_nanos() as f64);
+        last = now;
+    }
+    let zero_steps = steps.iter().filter(|&&d| d == 0.0).count();
+    let mut batches = [1u32; 4];
+    for (kind, b) in batches.iter_mut().enumerate() {
+        let once = time(kind, 1, &mut buf)?.max(time(kind, 1, &mut buf)?);
+        *b = (BENCH_SAMPLE_NS / once.max(1.0)).ceil().clamp(1.0, 256.0) as u32;
+    }
+    let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for rep in 0..reps as usize {
-        for k in 0..3 {
-            let kind = (rep + k) % 3;
-            let ns = time(kind, &mut buf)?;
-            samples[kind].push(ns as f64);
+        for k in 0..4 {
+            let kind = (rep + k) % 4;
+            samples[kind].push(time(kind, batches[kind], &mut buf)?);
         }
     }
     let _ = writeln!(
@@ -795,9 +840,21 @@ fn bench(
         nodes.len(),
         first.pieces
     );
-    for (name, s) in ["counters", "walk", "per_node"].iter().zip(&samples) {
+    if let Some(c) = Summary::of(&steps) {
+        let _ = writeln!(
+            out,
+            "clock reads=1000 zero_steps={zero_steps} {} tsc_per_ns={:.6}",
+            c.words("_ns"),
+            tsc.per_ns
+        );
+    }
+    for ((name, s), batch) in ["counters", "walk", "per_node", "null"]
+        .iter()
+        .zip(&samples)
+        .zip(batches)
+    {
         if let Some(sum) = Summary::of(s) {
-            let _ = writeln!(out, "time method={name} {}", sum.words("_ns"));
+            let _ = writeln!(out, "time method={name} batch={batch} {}", sum.words("_ns"));
         }
     }
     let paired =
@@ -823,6 +880,7 @@ const ALLOCBENCH_PAGES: u64 = 4096;
 /// not 0: the zones the allocator scans end lower) and
 /// `XENMEM_decrease_reservation` of the same extents, on a fresh paused PV domain that is destroyed afterwards. One
 /// round before the clock starts (first touch of the buffers, the m2p).
+/// Timed with the TSC (qemu_tests::tsc).
 /// The extent list lives in one hypercall buffer for all rounds: what the
 /// clock sees beside Xen's work is the ioctl. Prints one `time` line per
 /// operation (ns per round) and the median throughput.
@@ -837,6 +895,8 @@ fn allocbench(
         XenMemoryReservation, XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP,
     };
     use xen_numastat_qemu_tests::stats::Summary;
+    use xen_numastat_qemu_tests::tsc::{rdtsc, Tsc};
+    let tsc = Tsc::calibrate(std::time::Duration::from_millis(500));
     let extents = ALLOCBENCH_PAGES >> order;
     let domid = xen.create_domain(&pv_domain_config())?;
     let run = || -> core::result::Result<[Vec<f64>; 2], Failure> {
@@ -852,15 +912,15 @@ fn allocbench(
                 domid,
                 _pad: [0; 3],
             };
-            let start = Instant::now();
+            let start = rdtsc();
             let done = xen.privcmd().memory_op(cmd, &r, buf)?;
-            let t = start.elapsed();
+            let t = tsc.ns(rdtsc().wrapping_sub(start));
             if done != extents {
                 return Err(Failure::Other(format!(
                     "allocbench: memory_op {cmd} did {done} of {extents} extents of order {order}"
                 )));
             }
-            Ok(t.as_nanos() as f64)
+            Ok(t)
         };
         let mut times = [Vec::new(), Vec::new()];
         for round in 0..=rounds {
@@ -887,7 +947,8 @@ fn allocbench(
     let _ = writeln!(
         out,
         "allocbench order={order} extents={extents} pages={ALLOCBENCH_PAGES} rounds={rounds} \
-         address_bits={bits} domid={domid}"
+         address_bits={bits} domid={domid} tsc_per_ns={:.6}",
+        tsc.per_ns
     );
     for (name, t) in ["populate", "decrease"].iter().zip(&times) {
         if let Some(s) = Summary::of(t) {

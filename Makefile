@@ -195,8 +195,9 @@ clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs
 	$(CARGO) clean
 
-# getdomnodestat's cost against domain size, and against the 2006 method
-# (one walk per node), measured in one boot. Prints a table.
+# getdomnodestat's cost (counters, walk, 2006 method) against domain size,
+# and the allocator's throughput, patched release over stock, under QEMU
+# -icount: six boots, prints tables (docs/testing.md). Not part of test.
 bench: artifacts
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-numastat-bench
 	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-numastat-bench

@@ -15,7 +15,8 @@
 //! process unless `XEN_NUMASTAT_SKIP_MAKE=1`.
 //!
 //! `unsafe` only in [`hostile`], which hands Xen unmapped and read-only
-//! addresses on purpose (raw hypercalls and anonymous mappings).
+//! addresses on purpose (raw hypercalls and anonymous mappings), and in
+//! [`tsc`] (RDTSC, the benchmarks' clock).
 #![deny(unsafe_code)]
 
 pub mod artifacts;
@@ -27,8 +28,11 @@ pub mod hammer;
 pub mod hostile;
 pub mod initramfs;
 pub mod parse;
+pub mod stats;
 pub mod toolstack;
 pub mod topology;
+#[cfg(target_arch = "x86_64")]
+pub mod tsc;
 pub mod xsm;
 
 pub use artifacts::{ensure_artifacts, repo_root, Artifacts, DOM0_BINARIES};

@@ -80,6 +80,9 @@ pub struct Topology {
     /// sums go to QEMU (`-m`, `-smp`), there is no SRAT, and the nodes are
     /// a way of saying how much memory and how many CPUs.
     pub qemu_numa: bool,
+    /// Extra words for QEMU's command line, after the generated ones
+    /// (`-icount shift=0,sleep=off` for the allocator benchmark).
+    pub qemu_extra_args: Vec<String>,
 }
 
 impl Topology {
@@ -100,6 +103,7 @@ impl Topology {
             serial_keys: String::new(),
             label: None,
             qemu_numa: true,
+            qemu_extra_args: Vec::new(),
         }
     }
 
@@ -136,6 +140,14 @@ impl Topology {
     /// Append words to Xen's command line (split on whitespace).
     pub fn xen_arg(mut self, arg: &str) -> Self {
         self.xen_args
+            .extend(arg.split_whitespace().map(str::to_string));
+        self
+    }
+
+    /// Append words to QEMU's command line (split on whitespace), e.g.
+    /// `"-icount shift=0,sleep=off"`: guest time then counts instructions.
+    pub fn qemu_arg(mut self, arg: &str) -> Self {
+        self.qemu_extra_args
             .extend(arg.split_whitespace().map(str::to_string));
         self
     }
@@ -380,6 +392,7 @@ impl Topology {
             dom0_kernel.display(),
             initramfs.display()
         ));
+        a.extend(self.qemu_extra_args.iter().cloned());
         Ok(a)
     }
 }
@@ -428,6 +441,13 @@ mod tests {
             ["/k/vmlinuz console=hvc0 earlyprintk=xen,/t/initramfs.cpio"]
         );
         assert!(after(&a, "-append")[0].contains("dom0_mem=512M"));
+        assert!(!a.iter().any(|w| w == "-icount"));
+    }
+
+    #[test]
+    fn extra_qemu_args_come_last() {
+        let a = args(&Topology::two_nodes().qemu_arg("-icount  shift=0,sleep=off"));
+        assert_eq!(a[a.len() - 2..], ["-icount", "shift=0,sleep=off"]);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use xen_numastat_abi::{
     xenmemf_exact_node, DomId, XenNumaNodePages, XenSysctlNumaAvailheap,
     XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, MAX_NUMNODES, NR_ZONES, PAGE_SIZE,
@@ -116,12 +116,32 @@ Usage: dom0-testkit <command>
   destroy <domid>        XEN_DOMCTL_destroydomain; removes the .mfns files:
                          'destroyed domid='
   affinity <domid>       XEN_DOMCTL_getnodeaffinity: 'affinity domid= nodes='
-  bench <domid> <reps>   <reps> calls of getdomnodestat(domid, -1) with a
-                         nodes buffer (one walk) and <reps> rounds of one
-                         call per online node (the 2006 method), timed with
-                         CLOCK_MONOTONIC: 'bench domid= pages= reps=
-                         one_walk_ns= per_node_ns= nodes= ratio='
-                         (ns per call, per round; ratio = per_node/one_walk)
+  bench <domid> <reps>   getdomnodestat(domid) timed with the TSC,
+                         <reps> samples each, interleaved: the counters
+                         (node -1, flags 0), the walk (node -1, flags 1) and
+                         the 2006 method (one walk call per online node):
+                         'bench domid= pages= reps= nodes= pieces=',
+                         'clock reads= zero_steps= n= min_ns= ...
+                         tsc_per_ns=' (1000 back-to-back CLOCK_MONOTONIC
+                         reads; TSC ticks per ns over 0.5 s), 'time method=counters|walk|
+                         per_node|null batch= n= min_ns= p10_ns= median_ns=
+                         p90_ns= max_ns= spread_pct=' (ns per call, per
+                         round for per_node; a sample times 'batch' calls
+                         lasting >= 2 ms; null: an unknown flag, refused
+                         with -EINVAL: the path's own cost) and 'ratio
+                         name=walk_over_counters|per_node_over_walk|
+                         per_node_over_counters n= min= ... spread_pct='
+                         (of the ratios within each rep)
+  allocbench <order> <rounds> [address_bits]
+                         a new paused PV domain, one warm-up and <rounds>
+                         timed rounds of populate_physmap (node 0; with
+                         XENMEMF_address_bits if given) then
+                         decrease_reservation of 4096 pages in extents of
+                         2^<order> (0 or 9), then destroyed: 'allocbench
+                         order= extents= pages= rounds= address_bits=
+                         domid= tsc_per_ns=', then 'time
+                         op=populate|decrease order= n= min_ns= ...
+                         spread_pct= pages_per_s=' (ns per round)
 Numbers are decimal, may be negative, and are sent as their 32-bit pattern
 (domain ids of mkdom/release/destroy/affinity/bench: 0 to 32751).
 ";
@@ -691,56 +711,255 @@ fn domnodestat_raw(
     Ok(())
 }
 
-/// Times `reps` one-walk calls and `reps` rounds of per-node calls.
+/// Time of one `bench` sample at least (TSC time, qemu_tests::tsc): batches of calls below it.
+const BENCH_SAMPLE_NS: f64 = 2e6;
+
+/// Times getdomnodestat three ways, `reps` samples each, interleaved (the
+/// order rotates every rep) so that host noise hits all three alike: the
+/// counters (node -1, flags 0: no page visited), the walk (node -1,
+/// `XEN_NUMA_GDNS_WALK`: one walk answers every node) and the 2006 method
+/// (one walk call per online node; a sample is the whole round). Each call
+/// is checked to answer from the source asked for. Prints one `time` line
+/// per method (ns per call or round) and one `ratio` line per pair, from
+/// the ratios of the samples of one rep.
 fn bench(
     xen: &Xen,
     domid: DomId,
     reps: u32,
     out: &mut String,
 ) -> core::result::Result<(), Failure> {
+    use xen_numastat_abi::{XEN_NUMA_GDNS_WALK, XEN_NUMA_SRC_COUNTERS, XEN_NUMA_SRC_WALK};
+    use xen_numastat_qemu_tests::stats::Summary;
+    use xen_numastat_qemu_tests::tsc::{rdtsc, Tsc};
+    let tsc = Tsc::calibrate(std::time::Duration::from_millis(500));
     let nodes: Vec<u32> = xen.numainfo()?.online_nodes().collect();
-    let capacity = MAX_NUMNODES as u32;
     let mut buf = xen
         .privcmd()
         .alloc(MAX_NUMNODES * core::mem::size_of::<XenNumaNodePages>())?;
-    let one_walk = XenSysctlNumaGetdomnodestat {
+    let all_nodes = |flags: u32| XenSysctlNumaGetdomnodestat {
         domain: u32::from(domid),
         node: XEN_NUMA_ANY,
         nodes: buf.handle(),
-        nr_nodes: capacity,
+        nr_nodes: MAX_NUMNODES as u32,
+        flags,
         ..Default::default()
     };
-    // A first call outside the clock: the answer, and the domain exists.
-    let mut first = one_walk;
+    // The same path with nothing for Xen to do: an unknown flag is refused
+    // (-EINVAL) before any lock or domain lookup. What the ioctl, the
+    // hypercall buffers and the sysctl envelope cost by themselves.
+    let (counters, walk, null) = (
+        all_nodes(0),
+        all_nodes(XEN_NUMA_GDNS_WALK),
+        all_nodes(1 << 31),
+    );
+    let wrong_source = |what: &str, want: u32, got: u32| {
+        Failure::Other(format!(
+            "bench: the {what} call answered from source {got}, not {want}: \
+             this Xen does not take XEN_NUMA_GDNS_walk as the benchmark expects"
+        ))
+    };
+    // One call of each outside the clock: the answer, and the domain exists.
+    let mut first = walk;
     xen.privcmd().sysctl(&mut first, &mut [&mut buf])?;
-    let start = Instant::now();
-    for _ in 0..reps {
-        let mut ds = one_walk;
-        xen.privcmd().sysctl(&mut ds, &mut [&mut buf])?;
+    // `batch` calls (rounds for kind 2) of one method; the source checked.
+    let time =
+        |kind: usize, batch: u32, buf: &mut HypercallBuf| -> core::result::Result<f64, Failure> {
+            let start = rdtsc();
+            for _ in 0..batch {
+                match kind {
+                    0 | 1 => {
+                        let (mut ds, want) = if kind == 0 {
+                            (counters, XEN_NUMA_SRC_COUNTERS)
+                        } else {
+                            (walk, XEN_NUMA_SRC_WALK)
+                        };
+                        xen.privcmd().sysctl(&mut ds, &mut [&mut *buf])?;
+                        if ds.source != want {
+                            return Err(wrong_source(["counters", "walk"][kind], want, ds.source));
+                        }
+                    }
+                    2 => {
+                        let mut sources = 0u32;
+                        for &n in &nodes {
+                            let mut ds = XenSysctlNumaGetdomnodestat {
+                                domain: u32::from(domid),
+                                node: n as i32,
+                                flags: XEN_NUMA_GDNS_WALK,
+                                ..Default::default()
+                            };
+                            xen.privcmd().sysctl(&mut ds, &mut [])?;
+                            sources |= 1 << ds.source.min(31);
+                        }
+                        if sources != 1 << XEN_NUMA_SRC_WALK {
+                            return Err(wrong_source("per-node", XEN_NUMA_SRC_WALK, sources));
+                        }
+                    }
+                    _ => {
+                        let mut ds = null;
+                        match xen.privcmd().sysctl(&mut ds, &mut [&mut *buf]) {
+                            Err(e) if e.xen_errno().is_some_and(|n| n.get() == libc::EINVAL) => {}
+                            other => {
+                                return Err(Failure::Other(format!(
+                                "bench: an unknown flag was not refused with -EINVAL: {other:?}"
+                            )))
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(tsc.ns(rdtsc().wrapping_sub(start)) / f64::from(batch))
+        };
+    // The clock is the TSC (see qemu_tests::tsc: dom0's CLOCK_MONOTONIC can
+    // stand still for milliseconds under QEMU); say how CLOCK_MONOTONIC
+    // behaved, for the record. Batches last at least BENCH_SAMPLE_NS,
+    // sized from one call of each method.
+    let mut steps: Vec<f64> = Vec::with_capacity(1000);
+    let mut last = Instant::now();
+    for _ in 0..1000 {
+        let now = Instant::now();
+        steps.push(now.duration_since(last).as_nanos() as f64);
+        last = now;
     }
-    let one_walk_time = start.elapsed();
-    let start = Instant::now();
-    for _ in 0..reps {
-        for &n in &nodes {
-            let mut ds = XenSysctlNumaGetdomnodestat {
-                domain: u32::from(domid),
-                node: n as i32,
-                ..Default::default()
-            };
-            xen.privcmd().sysctl(&mut ds, &mut [])?;
+    let zero_steps = steps.iter().filter(|&&d| d == 0.0).count();
+    let mut batches = [1u32; 4];
+    for (kind, b) in batches.iter_mut().enumerate() {
+        let once = time(kind, 1, &mut buf)?.max(time(kind, 1, &mut buf)?);
+        *b = (BENCH_SAMPLE_NS / once.max(1.0)).ceil().clamp(1.0, 256.0) as u32;
+    }
+    let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    for rep in 0..reps as usize {
+        for k in 0..4 {
+            let kind = (rep + k) % 4;
+            samples[kind].push(time(kind, batches[kind], &mut buf)?);
         }
     }
-    let per_node_time = start.elapsed();
-    let per = |d: Duration| d.as_nanos() / u128::from(reps.max(1));
-    let (a, b) = (per(one_walk_time), per(per_node_time));
-    let ratio = if a == 0 { 0.0 } else { b as f64 / a as f64 };
     let _ = writeln!(
         out,
-        "bench domid={domid} pages={} reps={reps} one_walk_ns={a} per_node_ns={b} \
-         nodes={} ratio={ratio:.2}",
+        "bench domid={domid} pages={} reps={reps} nodes={} pieces={}",
         first.tot_pages,
-        nodes.len()
+        nodes.len(),
+        first.pieces
     );
+    if let Some(c) = Summary::of(&steps) {
+        let _ = writeln!(
+            out,
+            "clock reads=1000 zero_steps={zero_steps} {} tsc_per_ns={:.6}",
+            c.words("_ns"),
+            tsc.per_ns
+        );
+    }
+    for ((name, s), batch) in ["counters", "walk", "per_node", "null"]
+        .iter()
+        .zip(&samples)
+        .zip(batches)
+    {
+        if let Some(sum) = Summary::of(s) {
+            let _ = writeln!(out, "time method={name} batch={batch} {}", sum.words("_ns"));
+        }
+    }
+    let paired =
+        |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x / y).collect() };
+    for (name, a, b) in [
+        ("walk_over_counters", 1, 0),
+        ("per_node_over_walk", 2, 1),
+        ("per_node_over_counters", 2, 0),
+    ] {
+        if let Some(sum) = Summary::of(&paired(&samples[a], &samples[b])) {
+            let _ = writeln!(out, "ratio name={name} {}", sum.words(""));
+        }
+    }
+    Ok(())
+}
+
+/// Pages populated and released per `allocbench` round (16 MiB).
+const ALLOCBENCH_PAGES: u64 = 4096;
+
+/// Times `rounds` rounds of `XENMEM_populate_physmap` of
+/// [`ALLOCBENCH_PAGES`] pages in extents of 2^`order` on node 0
+/// (`XENMEMF_exact_node`, and `XENMEMF_address_bits(bits)` when `bits` is
+/// not 0: the zones the allocator scans end lower) and
+/// `XENMEM_decrease_reservation` of the same extents, on a fresh paused PV domain that is destroyed afterwards. One
+/// round before the clock starts (first touch of the buffers, the m2p).
+/// Timed with the TSC (qemu_tests::tsc).
+/// The extent list lives in one hypercall buffer for all rounds: what the
+/// clock sees beside Xen's work is the ioctl. Prints one `time` line per
+/// operation (ns per round) and the median throughput.
+fn allocbench(
+    xen: &Xen,
+    order: u32,
+    rounds: u32,
+    bits: u32,
+    out: &mut String,
+) -> core::result::Result<(), Failure> {
+    use xen_numastat_abi::{
+        XenMemoryReservation, XENMEM_DECREASE_RESERVATION, XENMEM_POPULATE_PHYSMAP,
+    };
+    use xen_numastat_qemu_tests::stats::Summary;
+    use xen_numastat_qemu_tests::tsc::{rdtsc, Tsc};
+    let tsc = Tsc::calibrate(std::time::Duration::from_millis(500));
+    let extents = ALLOCBENCH_PAGES >> order;
+    let domid = xen.create_domain(&pv_domain_config())?;
+    let run = || -> core::result::Result<[Vec<f64>; 2], Failure> {
+        xen.set_max_mem(domid, ALLOCBENCH_PAGES * (PAGE_SIZE as u64 / 1024))?;
+        let mut buf = xen.privcmd().alloc(extents as usize * 8)?;
+        let gpfns: Vec<u64> = (0..extents).map(|e| e << order).collect();
+        let op = |cmd: u32, flags: u32, buf: &mut HypercallBuf| {
+            let r = XenMemoryReservation {
+                extent_start: buf.handle(),
+                nr_extents: extents,
+                extent_order: order,
+                mem_flags: flags,
+                domid,
+                _pad: [0; 3],
+            };
+            let start = rdtsc();
+            let done = xen.privcmd().memory_op(cmd, &r, buf)?;
+            let t = tsc.ns(rdtsc().wrapping_sub(start));
+            if done != extents {
+                return Err(Failure::Other(format!(
+                    "allocbench: memory_op {cmd} did {done} of {extents} extents of order {order}"
+                )));
+            }
+            Ok(t)
+        };
+        let mut times = [Vec::new(), Vec::new()];
+        for round in 0..=rounds {
+            buf.write(0, &gpfns)?;
+            // PV: Xen writes each extent's first MFN back, which is what
+            // decrease_reservation takes.
+            let p = op(
+                XENMEM_POPULATE_PHYSMAP,
+                xenmemf_exact_node(0) | bits,
+                &mut buf,
+            )?;
+            let d = op(XENMEM_DECREASE_RESERVATION, 0, &mut buf)?;
+            if round > 0 {
+                times[0].push(p);
+                times[1].push(d);
+            }
+        }
+        Ok(times)
+    };
+    let res = run();
+    let gone = xen.destroy_domain(domid);
+    let times = res?;
+    gone?;
+    let _ = writeln!(
+        out,
+        "allocbench order={order} extents={extents} pages={ALLOCBENCH_PAGES} rounds={rounds} \
+         address_bits={bits} domid={domid} tsc_per_ns={:.6}",
+        tsc.per_ns
+    );
+    for (name, t) in ["populate", "decrease"].iter().zip(&times) {
+        if let Some(s) = Summary::of(t) {
+            let _ = writeln!(
+                out,
+                "time op={name} order={order} {} pages_per_s={:.0}",
+                s.words("_ns"),
+                ALLOCBENCH_PAGES as f64 * 1e9 / s.median
+            );
+        }
+    }
     Ok(())
 }
 
@@ -762,6 +981,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Destroy(DomId),
         Affinity(DomId),
         Bench(DomId, u32),
+        Allocbench(u32, u32, u32),
         Populate(DomId, u32, u64),
         PopulateOrder(DomId, u32, u32, u64),
         Exchange(DomId, u32, u32, u64),
@@ -894,6 +1114,28 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             reps @ 1..=1_000_000 => Cmd::Bench(parse_domid(d)?, reps as u32),
             _ => return Err(Failure::Usage(format!("reps '{r}' is not 1 to 1000000"))),
         },
+        ["allocbench", o, r] | ["allocbench", o, r, _] => {
+            let bits = match words.get(3) {
+                None => 0,
+                Some(b) => match parse_count("address_bits", b)? {
+                    v @ 13..=63 => v as u32,
+                    _ => {
+                        return Err(Failure::Usage(format!(
+                            "address_bits '{b}' is not 13 to 63"
+                        )))
+                    }
+                },
+            };
+            match (parse_count("order", o)?, parse_count("rounds", r)?) {
+                (order @ (0 | 9), rounds @ 1..=100_000) => {
+                    Cmd::Allocbench(order as u32, rounds as u32, bits)
+                }
+                (0 | 9, _) => {
+                    return Err(Failure::Usage(format!("rounds '{r}' is not 1 to 100000")))
+                }
+                _ => return Err(Failure::Usage(format!("order '{o}' is not 0 or 9"))),
+            }
+        }
         _ => {
             return Err(Failure::Usage(format!(
                 "bad command line '{}'",
@@ -919,6 +1161,7 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         Cmd::Destroy(d) => destroy(&xen, d, out)?,
         Cmd::Affinity(d) => affinity(&xen, d, out)?,
         Cmd::Bench(d, reps) => bench(&xen, d, reps, out)?,
+        Cmd::Allocbench(o, r, b) => allocbench(&xen, o, r, b, out)?,
         Cmd::Populate(d, n, k) => populate_more(&xen, d, n, k, out)?,
         Cmd::PopulateOrder(d, n, o, k) => populate_order(&xen, d, n, o, k, out)?,
         Cmd::Exchange(d, a, b, k) => exchange(&xen, d, a, b, k, out)?,
@@ -1062,6 +1305,10 @@ mod tests {
             &["destroy", "32752"],
             &["destroy", "65536"],
             &["bench", "1", "0"],
+            &["allocbench", "1", "10"],
+            &["allocbench", "9", "0"],
+            &["allocbench", "0"],
+            &["allocbench", "0", "10", "12"],
             &["affinity"],
         ] {
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();

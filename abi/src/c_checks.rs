@@ -360,6 +360,23 @@ pub const DOMAIN_LAYOUTS: &[&[Check]] = &[
     MEMORY_RESERVATION,
 ];
 
+/// The component's storage that Xen's C updates inline (patch 0008).
+pub const INLINE_STORAGE: &[Check] = &[
+    c(
+        "offsetof(struct numastat_heap, ready)",
+        NUMASTAT_HEAP_READY_OFFSET as u64,
+    ),
+    c("sizeof(struct numastat_heap)", NUMASTAT_HEAP_SIZE as u64),
+    c(
+        "sizeof(((struct numastat_domain *)0)->pages)",
+        NUMASTAT_DOMAIN_PAGES_SIZE as u64,
+    ),
+    c(
+        "offsetof(struct numastat_domain, removals)",
+        NUMASTAT_DOMAIN_PAGES_SIZE as u64,
+    ),
+];
+
 /// The FLASK operations of the XSM test (abi/src/flask.rs).
 pub const FLASK: &[Check] = &[
     c("__HYPERVISOR_xsm_op", crate::flask::HYPERVISOR_XSM_OP),
@@ -407,6 +424,7 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         .iter()
         .chain(DOMAIN_CONSTANTS)
         .chain(FLASK)
+        .chain(INLINE_STORAGE)
         .chain(LAYOUTS.iter().flat_map(|l| l.iter()))
         .chain(DOMAIN_LAYOUTS.iter().flat_map(|l| l.iter()))
 }

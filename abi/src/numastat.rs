@@ -34,6 +34,18 @@ pub const MEMZONE_XEN: usize = 0;
 pub const MAX_NUMNODES: usize = 64;
 /// `PAGE_SHIFT` on x86.
 pub const PAGE_SHIFT: u32 = 12;
+/// Bytes from the start of the component's heap counters
+/// (`struct numastat_heap`, hypervisor/src/heap.rs) to their `ready`
+/// flags: the `avail[MAX_NUMNODES][NR_ZONES]` words. page_alloc.c reads and
+/// updates that storage inline (patch 0008).
+pub const NUMASTAT_HEAP_READY_OFFSET: usize = MAX_NUMNODES * NR_ZONES * 8;
+/// `sizeof(struct numastat_heap)`: the counters and one flag per node.
+pub const NUMASTAT_HEAP_SIZE: usize = NUMASTAT_HEAP_READY_OFFSET + MAX_NUMNODES;
+/// Bytes of the per-domain block's `pages[MAX_NUMNODES][3]`, at its start
+/// (`struct numastat_domain`, hypervisor/src/counters.rs), followed by the
+/// removal count; numastat.c updates both inline (patch 0008).
+pub const NUMASTAT_DOMAIN_PAGES_SIZE: usize = MAX_NUMNODES * 3 * 8;
+
 /// `PAGE_SIZE` on x86.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 

@@ -59,6 +59,14 @@ pub struct DomainCounters {
     pub walk: WalkSlot,
 }
 
+// numastat.c updates `pages` and `removals` inline (patch 0008): their
+// offsets are pinned here and against C by numastat-abi-check.h.
+static_assertions::const_assert_eq!(core::mem::offset_of!(DomainCounters, pages), 0);
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(DomainCounters, removals),
+    xen_numastat_abi::NUMASTAT_DOMAIN_PAGES_SIZE
+);
+
 /// Bytes C allocates for each domain.
 pub const SIZE: usize = core::mem::size_of::<DomainCounters>();
 static_assertions::const_assert_eq!(SIZE, 1600);

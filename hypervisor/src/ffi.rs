@@ -16,7 +16,7 @@ use crate::availheap::{availheap, SNAPSHOT_ENTRIES};
 use crate::counters::{DomainCounters, SIZE};
 use crate::domnodestat::{getdomnodestat, Counts, Outcome};
 use crate::errno::{to_ret, Errno};
-use crate::heap::HEAP;
+use crate::heap::HeapCounters;
 use crate::platform::HeapPlatform;
 use crate::xen::Xen;
 use core::ffi::{c_int, c_long, c_uint, c_ulong};
@@ -24,6 +24,18 @@ use xen_numastat_abi::ffi::NumastatDomain;
 use xen_numastat_abi::{
     XenNumaNodePages, XenSysctlNumaAvailheap, XenSysctlNumaGetdomnodestat, MAX_NUMNODES,
 };
+
+/// Xen's free page counters: the only instance. page_alloc.c reads and
+/// updates this storage inline on its hot paths as `numastat_heap` (patch
+/// 0008; layout pinned in heap.rs). The C name is an assembler alias, not
+/// `#[no_mangle]`: an exported Rust static is reached through the GOT,
+/// which Xen's link forbids, while this one stays RIP-relative.
+static HEAP: HeapCounters = HeapCounters::new();
+core::arch::global_asm!(
+    ".globl numastat_heap",
+    ".set numastat_heap, {heap}",
+    heap = sym HEAP,
+);
 
 /// Each entry point has exactly the type abi/src/ffi.rs lists.
 macro_rules! pin_entry_points {

@@ -15,14 +15,24 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use xen_numastat_abi::{MAX_NUMNODES, NR_ZONES};
 
 /// Per-node, per-zone free page counters and "node heap initialised" flags.
+/// `repr(C)`: xen/common/page_alloc.c reads and updates this storage inline
+/// on its hot paths as `struct numastat_heap` (patch 0008; the layout is
+/// pinned below and against C by numastat-abi-check.h).
+#[repr(C)]
 #[derive(Debug)]
 pub struct HeapCounters {
     avail: [[AtomicU64; NR_ZONES]; MAX_NUMNODES],
     ready: [AtomicBool; MAX_NUMNODES],
 }
 
-/// Xen's counters: the only instance the C entry points use.
-pub static HEAP: HeapCounters = HeapCounters::new();
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(HeapCounters, ready),
+    xen_numastat_abi::NUMASTAT_HEAP_READY_OFFSET
+);
+static_assertions::const_assert_eq!(
+    core::mem::size_of::<HeapCounters>(),
+    xen_numastat_abi::NUMASTAT_HEAP_SIZE
+);
 
 impl Default for HeapCounters {
     fn default() -> Self {

@@ -185,8 +185,9 @@ codegen-check: xen-release xen-debug
 	        || exit 1; \
 	done
 
+# Every QEMU suite, each one's wall time printed (scripts/run-qemu-tests.sh).
 qemu-test: artifacts
-	XEN_NUMASTAT_SKIP_MAKE=1 $(CARGO) test --release -p xen-numastat-qemu-tests --tests -- --test-threads=2
+	$(TOP)/scripts/run-qemu-tests.sh
 
 test: deps fmt-check clippy unit-test completion-test formats-check prometheus-e2e units-check \
       package-test codegen-check qemu-test

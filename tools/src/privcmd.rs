@@ -352,6 +352,10 @@ impl Drop for ForeignMap {
 pub struct Privcmd {
     privcmd: OwnedFd,
     hypercall: OwnedFd,
+    /// The sysctl envelope's buffer, kept between calls: a mapping of
+    /// `/dev/xen/hypercall` and its unmapping cost more than a counters
+    /// answer of getdomnodestat itself (docs/testing.md, benchmark).
+    envelope: std::cell::RefCell<Option<HypercallBuf>>,
 }
 
 /// Opens `path` read-write. std opens with `O_CLOEXEC`, as libxencall
@@ -376,7 +380,11 @@ impl Privcmd {
     pub fn open() -> Result<Self> {
         let privcmd = open_device(PRIVCMD_PATH)?;
         let hypercall = open_device(HYPERCALL_PATH)?;
-        Ok(Self { privcmd, hypercall })
+        Ok(Self {
+            privcmd,
+            hypercall,
+            envelope: std::cell::RefCell::new(None),
+        })
     }
 
     /// Maps the frames `gfns` of domain `dom` (for a PV domain, MFNs) into
@@ -553,7 +561,13 @@ impl Privcmd {
     ) -> Result<()> {
         const { assert!(size_of::<P>() <= XEN_SYSCTL_PAYLOAD_SIZE) };
         Self::check_ranges(crate::Op::Sysctl(P::CMD), payload.guest_ranges(), bufs)?;
-        let mut envelope = self.alloc(size_of::<XenSysctl>())?;
+        // The envelope buffer is taken out of the cache for the call (a
+        // nested call, which cannot happen, would just map its own).
+        let cached = self.envelope.borrow_mut().take();
+        let mut envelope = match cached {
+            Some(b) => b,
+            None => self.alloc(size_of::<XenSysctl>())?,
+        };
         let head = XenSysctl {
             cmd: P::CMD,
             interface_version: XEN_SYSCTL_INTERFACE_VERSION,
@@ -567,6 +581,7 @@ impl Privcmd {
         // borrowed mutably for the call, so nothing else accesses them.
         let rc = unsafe { self.hypercall(HYPERVISOR_SYSCTL, [envelope.handle(), 0, 0, 0, 0]) };
         *payload = envelope.read_one(offset_of!(XenSysctl, u))?;
+        *self.envelope.borrow_mut() = Some(envelope);
         rc.map(drop).map_err(|e| Error::from_sysctl(P::CMD, e))
     }
 
@@ -771,6 +786,7 @@ mod tests {
         Privcmd {
             privcmd: open_device("/dev/null").unwrap(),
             hypercall: open_device("/dev/zero").unwrap(),
+            envelope: std::cell::RefCell::new(None),
         }
     }
 

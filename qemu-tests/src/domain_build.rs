@@ -101,16 +101,7 @@ impl BuildDomains for Xen {
     }
 
     fn populate_physmap(&self, domid: DomId, mem_flags: u32, gpfns: &[u64]) -> Result<Vec<u64>> {
-        let mut frames = Vec::with_capacity(gpfns.len());
-        reservation(
-            self,
-            XENMEM_POPULATE_PHYSMAP,
-            domid,
-            mem_flags,
-            gpfns,
-            Some(&mut frames),
-        )?;
-        Ok(frames)
+        self.populate_physmap_order(domid, mem_flags, 0, gpfns)
     }
 
     fn decrease_reservation(&self, domid: DomId, gmfns: &[u64]) -> Result<()> {

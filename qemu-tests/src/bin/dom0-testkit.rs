@@ -468,14 +468,7 @@ fn exchange(
 ) -> core::result::Result<(), Failure> {
     let (src, dst) = (mfns_path(domid, from), mfns_path(domid, to));
     let mut have = read_mfns(&src)?;
-    let k = usize::try_from(pages).unwrap_or(usize::MAX);
-    if k > have.len() {
-        return Err(Failure::Other(format!(
-            "{src} has {} MFNs, fewer than {pages}",
-            have.len()
-        )));
-    }
-    let keep = have.len() - k;
+    let keep = tail_start(&src, &have, pages)?;
     let gpfns: Vec<u64> = (0..pages).map(|i| (1u64 << 34) + i).collect();
     let new = xen.exchange(domid, &have[keep..], xenmemf_exact_node(to), &gpfns)?;
     have.truncate(keep);
@@ -577,6 +570,17 @@ fn as_user(uid: u32, argv: &[&str], out: &mut String) -> core::result::Result<()
     Ok(())
 }
 
+/// Where the last `pages` MFNs of a node's file start.
+fn tail_start(path: &str, mfns: &[u64], pages: u64) -> core::result::Result<usize, Failure> {
+    match usize::try_from(pages) {
+        Ok(k) if k <= mfns.len() => Ok(mfns.len() - k),
+        _ => Err(Failure::Other(format!(
+            "{path} has {} MFNs, fewer than {pages}",
+            mfns.len()
+        ))),
+    }
+}
+
 fn remove_mfns(domid: DomId, nodes: u32) {
     for node in 0..nodes {
         let _ = std::fs::remove_file(mfns_path(domid, node));
@@ -592,14 +596,8 @@ fn release(
 ) -> core::result::Result<(), Failure> {
     let path = mfns_path(domid, node);
     let mut mfns = read_mfns(&path)?;
-    let k = usize::try_from(pages).unwrap_or(usize::MAX);
-    if k > mfns.len() {
-        return Err(Failure::Other(format!(
-            "{path} has {} MFNs, fewer than {pages}",
-            mfns.len()
-        )));
-    }
-    let keep = mfns.len() - k;
+    let keep = tail_start(&path, &mfns, pages)?;
+    let k = mfns.len() - keep;
     let result = xen.decrease_reservation(domid, &mfns[keep..]);
     let done = match &result {
         Ok(()) => k,

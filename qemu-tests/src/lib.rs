@@ -30,6 +30,7 @@ pub mod hammer;
 pub mod hostile;
 pub mod initramfs;
 pub mod parse;
+pub mod races;
 pub mod stats;
 pub mod toolstack;
 pub mod topology;

@@ -15,6 +15,7 @@
 //! round destroy i=1 domid=2 create_s=21.40 destroy_s=1.95 after=-3
 //! round balloon i=1 domid=1 low=160 high=256
 //! outcome phase=destroy mode=walk rc=-3 n=7
+//! restarts phase=create max=12      (most restarts of one walk that answered)
 //! anomaly <line>                 (at most 20)
 //! race calls=N anomalies=M max_restarts=R rounds_destroy=D rounds_balloon=B
 //! ```
@@ -64,6 +65,7 @@ function flush(   key, m) {
         note("sum " ph " " m " domid=" id ": nodes " sum " != page_list " tot)
     }
     if (rc == 0 && restarts > maxr) maxr = restarts
+    if (rc == 0 && restarts > pmaxr[ph]) pmaxr[ph] = restarts
     ph = ""
 }
 function note(s) { bad++; if (bad <= 20) print "anomaly " s }
@@ -88,6 +90,7 @@ function note(s) { bad++; if (bad <= 20) print "anomaly " s }
 END {
     flush()
     for (k in n) print "outcome " k " n=" n[k]
+    for (p in pmaxr) print "restarts phase=" p " max=" pmaxr[p]
     printf "race calls=%d anomalies=%d max_restarts=%d\n", calls, bad, maxr
 }
 "#;
@@ -210,6 +213,8 @@ pub struct RaceSummary {
     pub calls: u64,
     /// Most restarts one walk needed.
     pub max_restarts: u64,
+    /// The same per phase.
+    pub max_restarts_by_phase: BTreeMap<String, u64>,
     /// The rounds, in order.
     pub rounds: Vec<Round>,
 }
@@ -267,6 +272,13 @@ pub fn parse_race_output(lines: &[String]) -> Result<RaceSummary, Error> {
                 .ok_or_else(|| bad(l))?;
             s.outcomes
                 .insert((p.to_string(), m.to_string(), o.to_string()), n as u64);
+        } else if let Some(rest) = l.strip_prefix("restarts ") {
+            let w = kv(rest);
+            let (Some(p), Some(m)) = (w.get("phase"), w.get("max").and_then(|m| m.parse().ok()))
+            else {
+                return Err(bad(l));
+            };
+            s.max_restarts_by_phase.insert(p.to_string(), m);
         } else if let Some(a) = l.strip_prefix("anomaly ") {
             s.anomalies.push(a.to_string());
         } else if l.starts_with("race ") {
@@ -323,6 +335,7 @@ round balloon i=1 domid=1 low=160 high=256
 round destroy i=1 domid=2 create_s=21.40 destroy_s=1.95 after=-3
 outcome phase=destroy mode=walk rc=-3 n=7
 outcome phase=create mode=counters rc=0 n=12
+restarts phase=create max=2
 anomaly call destroy walk domid=2 exit=1 rc=none  dom0-testkit: boom
 race calls=19 anomalies=1 max_restarts=2"
             .lines()
@@ -334,6 +347,7 @@ race calls=19 anomalies=1 max_restarts=2"
         assert_eq!(s.count("create", "walk", "rc=0"), 0);
         assert_eq!((s.calls, s.anomaly_count, s.max_restarts), (19, 1, 2));
         assert_eq!(s.anomalies.len(), 1);
+        assert_eq!(s.max_restarts_by_phase.get("create"), Some(&2));
         let d: Vec<&Round> = s.rounds_of("destroy").collect();
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].after_rc, Some(-3));
@@ -392,6 +406,7 @@ dom0-testkit: no privcmd
         );
         assert!(s.anomalies[1].contains("no privcmd"), "{lines:?}");
         assert_eq!(s.max_restarts, 1);
+        assert_eq!(s.max_restarts_by_phase.get("running"), Some(&1));
     }
 
     fn which_awk() -> Result<&'static str, ()> {

@@ -531,6 +531,10 @@ fn races_with_the_toolstack() {
     let s = parse_race_output(&race.output).unwrap_or_else(|e| r.fail(e));
     eprintln!("{}", race.text());
     eprintln!("{}", s.table());
+    eprintln!(
+        "  most restarts of one answered walk, by phase: {:?}",
+        s.max_restarts_by_phase
+    );
     r.expect_all_ok();
     check_toolstack_clean(&r);
 

@@ -29,14 +29,14 @@ const EBUSY: i64 = -(errno::EBUSY as i64);
 /// Pages per MiB.
 const MIB: u64 = 256;
 /// Free pages the nodes may lack, together, after every guest is gone,
-/// against before the first was created. Measured: 2 (on node 0), the
-/// same after one pair of guests as after many rounds of the races, so
-/// it is a one-time growth, not a per-guest leak (docs/testing.md): Xen
-/// memory the toolstack's work makes Xen allocate for dom0 and keep, such
-/// as a bucket of dom0's event channels (xenstored and xenconsoled bind
-/// ports for each guest; buckets live as long as dom0) or a page the
-/// xmalloc pool keeps. dom0's own memory is fixed by
-/// dom0_mem=1024M,max:1024M, so xenstored and xenconsoled cost nothing.
+/// against before the first was created. Measured: 1 or 2, on one node,
+/// and no more after many rounds of the races, so it is not a per-guest
+/// leak (docs/testing.md): Xen memory the toolstack's work makes Xen
+/// allocate and keep. Which allocation was not measured (a bucket of
+/// dom0's event channels, which xenstored and xenconsoled bind for each
+/// guest, or a page the xmalloc pool keeps, would fit). dom0's own
+/// memory is fixed by dom0_mem=1024M,max:1024M, so xenstored and
+/// xenconsoled cost nothing.
 const FREE_TOLERANCE_PAGES: u64 = 4;
 /// `make stress` sets this to the rounds of each race (default 3).
 const ROUNDS_ENV: &str = "XEN_NUMASTAT_STRESS_ROUNDS";

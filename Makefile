@@ -13,15 +13,15 @@ BINDIR := $(TOP)/target/$(TARGET)/release
 DIST_BIN := $(TOP)/target/$(TARGET)/dist/xen-numastat
 CARGO ?= cargo
 
-# Demo topology: the two 1 GiB nodes of docs/platform.md, and a test
-# domain with 2000 pages on node 0 and 1000 on node 1 so that -d all has
-# two rows.
-DEMO_NODES ?= 1G,1G
+# Demo: the toolstack host of docs/toolstack.md (two 1536M nodes, Debian's
+# xl in dom0) with two named guests that xl places on different nodes, so
+# that xl list, xen-numastat -d all and Xen's key u sit side by side.
+DEMO_NODES ?= 1536M,1536M
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug xen-flask dom0-bins dist-bin artifacts \
         fmt-check clippy unit-test completion-test formats-check prometheus-e2e install \
         units-check deb package-test \
-        codegen-check qemu-test bench clean dom0-rootfs
+        codegen-check qemu-test bench stress clean dom0-rootfs
 
 all: artifacts dist-bin
 
@@ -138,10 +138,11 @@ package-test: deb
 artifacts: xen-stock xen-release xen-debug xen-flask dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
-demo: artifacts
-	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --quiet --nodes $(DEMO_NODES) \
-	    --run 'dom0-testkit mkdom 2000 1000' --run 'xen-numastat -p' \
-	    --run 'xen-numastat -H' --run 'xen-numastat -d all' --run 'dom0-testkit keys u'
+demo: artifacts dom0-rootfs
+	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --quiet --toolstack \
+	    --nodes $(DEMO_NODES) --guest web,256,node:1 --guest db,192,cpus:0 \
+	    --run 'xl list -n' --run 'xen-numastat -d all' \
+	    --run 'xl dmesg -c >/dev/null; xl debug-keys u; xl dmesg'
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -185,8 +186,9 @@ codegen-check: xen-release xen-debug
 	        || exit 1; \
 	done
 
-# Every QEMU suite, each one's wall time printed (scripts/run-qemu-tests.sh).
-qemu-test: artifacts
+# Every QEMU suite, each one's wall time printed (scripts/run-qemu-tests.sh);
+# the toolstack suite boots the Debian dom0.
+qemu-test: artifacts dom0-rootfs
 	$(TOP)/scripts/run-qemu-tests.sh
 
 test: deps fmt-check clippy unit-test completion-test formats-check prometheus-e2e units-check \
@@ -195,6 +197,18 @@ test: deps fmt-check clippy unit-test completion-test formats-check prometheus-e
 clean:
 	rm -rf $(BUILD)/xen-stock $(BUILD)/xen-release $(BUILD)/xen-debug $(BUILD)/rust-xen $(BUILD)/logs
 	$(CARGO) clean
+
+# Not in make test: the toolstack races (qemu-tests/tests/toolstack.rs)
+# with STRESS_ROUNDS rounds of each (a 1 GiB guest created and destroyed,
+# another ballooned down and up) while dom0 queries both modes; prints
+# the outcome of every call, counted. About 30-60 s a round on this
+# machine. XEN_NUMASTAT_SKIP_MAKE=1 boots what is built without make
+# artifacts.
+STRESS_ROUNDS ?= 100
+stress: $(if $(filter 1,$(XEN_NUMASTAT_SKIP_MAKE)),,artifacts) dom0-rootfs dom0-bins
+	XEN_NUMASTAT_SKIP_MAKE=1 XEN_NUMASTAT_STRESS_ROUNDS=$(STRESS_ROUNDS) $(CARGO) test --release \
+	    -p xen-numastat-qemu-tests --test toolstack -- --test-threads=1 --nocapture \
+	    races_with_the_toolstack
 
 # getdomnodestat's cost (counters, walk, 2006 method) against domain size,
 # and the allocator's throughput, patched release over stock, under QEMU

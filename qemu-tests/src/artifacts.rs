@@ -37,6 +37,9 @@ pub struct Artifacts {
     pub xen_stock: PathBuf,
     /// dom0's Linux kernel.
     pub dom0_kernel: PathBuf,
+    /// The toolstack host's dom0 root file system, Debian 12 with Debian's
+    /// xl (`make dom0-rootfs`, docs/toolstack.md).
+    pub dom0_rootfs: PathBuf,
     /// The privcmd module matching `dom0_kernel`.
     pub privcmd_ko: PathBuf,
     /// A static busybox.
@@ -63,6 +66,7 @@ impl Artifacts {
             xen_flask: build.join("xen-flask/xen/xen"),
             xen_stock: build.join("xen-stock/xen/xen"),
             dom0_kernel: build.join("dom0/vmlinuz"),
+            dom0_rootfs: build.join("dom0-rootfs/dom0.cpio"),
             privcmd_ko: build.join("dom0/xen-privcmd.ko"),
             busybox: PathBuf::from("/bin/busybox"),
             dom0_bin_dir: root.join("target/x86_64-unknown-linux-gnu/release"),

@@ -8,6 +8,8 @@
 //!   with an `/init` that frames each command's output (`@@XNS ...` lines);
 //! - [`boot()`] (`boot.rs`): spawns QEMU, reads the serial console with a
 //!   deadline, always kills QEMU, and returns a [`BootResult`];
+//! - [`boot_toolstack`] (`boot/toolstack.rs`): the same for a
+//!   [`toolstack::ToolstackHost`], dom0 being Debian with Debian's xl;
 //! - [`parse`]: pure parsers for Xen's own numbers (debug keys `u`, `m`, `H`,
 //!   the SRAT lines and the DMA width printed at boot).
 //!
@@ -28,14 +30,16 @@ pub mod hammer;
 pub mod hostile;
 pub mod initramfs;
 pub mod parse;
+pub mod races;
 pub mod stats;
 pub mod toolstack;
 pub mod topology;
 #[cfg(target_arch = "x86_64")]
 pub mod tsc;
+pub mod xl;
 pub mod xsm;
 
 pub use artifacts::{ensure_artifacts, repo_root, Artifacts, DOM0_BINARIES};
-pub use boot::{boot, boot_with, BootOptions, BootResult, CommandResult, KeyPress};
+pub use boot::{boot, boot_toolstack, boot_with, BootOptions, BootResult, CommandResult, KeyPress};
 pub use error::Error;
 pub use topology::{NodeSpec, Topology, XenImage, DEFAULT_DOM0_MEM};

@@ -211,6 +211,13 @@ impl ToolstackHost {
         self
     }
 
+    /// Runs this shell command in dom0 under `name`
+    /// ([`crate::BootResult::command`] finds its result by it).
+    pub fn run_named(mut self, name: &str, command: &str) -> Self {
+        self.topology = self.topology.run_named(name, command);
+        self
+    }
+
     /// The guest called `name`.
     pub fn find_guest(&self, name: &str) -> Option<&Guest> {
         self.guests.iter().find(|g| g.name == name)
@@ -317,13 +324,23 @@ impl ToolstackHost {
 
     /// The newc archive to concatenate after `dom0.cpio`.
     pub fn overlay_cpio(&self) -> Vec<u8> {
+        self.overlay_cpio_with_programs(&[])
+    }
+
+    /// [`ToolstackHost::overlay_cpio`] plus programs, as `(name, bytes)`,
+    /// in `/usr/local/bin` (first in the dom0 image's `PATH`).
+    pub fn overlay_cpio_with_programs(&self, programs: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let mut cpio = CpioWriter::new();
-        // /etc/xen and /xns exist in dom0.cpio; naming them again is
+        // These directories exist in dom0.cpio; naming them again is
         // harmless (the kernel keeps an existing directory).
         cpio.dir("etc/xen");
         cpio.dir("xns");
+        cpio.dir("usr/local/bin");
         for (path, mode, data) in self.dom0_files() {
             cpio.file(path.trim_start_matches('/'), mode, &data);
+        }
+        for (name, data) in programs {
+            cpio.file(&format!("usr/local/bin/{name}"), 0o755, data);
         }
         cpio.finish()
     }

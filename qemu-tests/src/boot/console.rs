@@ -153,7 +153,10 @@ impl Console {
                 .find(FRAME)
                 .map(|p| self.last()[p + FRAME.len()..].trim_end());
             match frame {
-                Some("DONE") => return Ok((keys, self.started.elapsed())),
+                // The toolstack dom0 adds its uptime: `@@XNS DONE 52.31`.
+                Some(f) if f == "DONE" || f.starts_with("DONE ") => {
+                    return Ok((keys, self.started.elapsed()))
+                }
                 Some("KEYS") => keys = self.press_keys(&topo.serial_keys, deadline)?,
                 _ => {}
             }

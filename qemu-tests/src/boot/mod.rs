@@ -15,6 +15,7 @@ mod keys;
 mod log;
 mod qemu;
 mod result;
+mod toolstack;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,7 @@ use qemu::{Qemu, TempDir};
 pub use log::shell_words;
 pub use qemu::QEMU;
 pub use result::{BootResult, CommandResult, KeyPress};
+pub use toolstack::{boot_toolstack, toolstack_initramfs};
 
 /// Lines of serial log shown in errors and failed assertions.
 pub(crate) const TAIL_LINES: usize = 80;
@@ -74,6 +76,18 @@ pub fn boot(topo: &Topology, timeout: Duration) -> Result<BootResult, Error> {
 /// in every case.
 pub fn boot_with(topo: &Topology, opts: &BootOptions) -> Result<BootResult, Error> {
     topo.validate()?;
+    boot_initramfs(topo, opts, |dir| {
+        initramfs::build(topo, &opts.artifacts, dir)
+    })
+}
+
+/// [`boot_with`] with dom0's initramfs made by `make_initramfs` in the
+/// boot's temp directory (the busybox one, or the toolstack host's).
+pub(crate) fn boot_initramfs(
+    topo: &Topology,
+    opts: &BootOptions,
+    make_initramfs: impl FnOnce(&std::path::Path) -> Result<std::path::PathBuf, Error>,
+) -> Result<BootResult, Error> {
     let a = &opts.artifacts;
     let xen = a.xen(&topo.xen);
     let what = match topo.xen {
@@ -86,7 +100,7 @@ pub fn boot_with(topo: &Topology, opts: &BootOptions) -> Result<BootResult, Erro
     Artifacts::require(&xen, what)?;
     Artifacts::require(&a.dom0_kernel, "dom0 kernel")?;
     let tmp = TempDir::new()?;
-    let initramfs = initramfs::build(topo, a, tmp.path())?;
+    let initramfs = make_initramfs(tmp.path())?;
     let args = topo.qemu_args(&xen, &a.dom0_kernel, &initramfs)?;
     if opts.echo {
         eprintln!("+ {QEMU} {}", shell_words(&args));

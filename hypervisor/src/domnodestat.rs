@@ -217,7 +217,7 @@ pub fn getdomnodestat<P: DomainPlatform>(
 mod tests {
     use super::*;
     use crate::model::Model;
-    use crate::walk::{MAX_RESTARTS, WALK_PIECE};
+    use crate::walk::{MAX_RESTARTS, MAX_TOTAL_RESTARTS, WALK_PIECE};
     use xen_numastat_abi::{NumaList, XEN_NUMA_GDNS_WALK};
 
     const D: u32 = Model::DOMID;
@@ -464,6 +464,32 @@ mod tests {
         let mut o = op(D, -1, true, false);
         assert_eq!(call(m, &mut o).0, Ok(Outcome::Done));
         assert_exact(m, &o);
+    }
+
+    /// Each continuation starts its own count of restarts; the call's total
+    /// is bounded too, so a walk that keeps losing pages to a balloon
+    /// driver ends with -EBUSY instead of being continued without end.
+    #[test]
+    fn restarts_across_continuations_are_bounded_in_all() {
+        let m = big_domain();
+        m.preempt.set(true);
+        let mut o = op(D, -1, false, true);
+        let mut rounds = 0u32;
+        let (r, _) = call_with(m, &mut o, |_, _| {
+            // Between continuations, another vCPU frees a page: the next
+            // piece restarts, and the walk is preempted again after it.
+            rounds += 1;
+            let l = m.list(NumaList::Page);
+            m.free(l[l.len() / 2]);
+        });
+        assert_eq!(r, Err(Errno::EBUSY));
+        assert_eq!(o.restarts, MAX_TOTAL_RESTARTS + 1);
+        assert!(
+            rounds > MAX_RESTARTS,
+            "the per-invocation limit alone never fired"
+        );
+        assert_eq!(m.refs.get(), 0);
+        assert!(!m.locked.get());
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub const WALK_PIECE: u32 = 4096;
 /// ballooned or torn down right now; the caller may ask again.
 pub const MAX_RESTARTS: u32 = 16;
 
+/// Restarts of one call in all, across its hypercall continuations: a
+/// walk racing a balloon driver could otherwise be continued and
+/// restarted without end (seen: 2452 restarts before a walk finished).
+/// Then `-EBUSY` too; the counters answer at once all the same.
+pub const MAX_TOTAL_RESTARTS: u32 = 256;
+
 /// `last_mfn` of a position at the head of its list.
 const AT_HEAD: u64 = !0;
 
@@ -189,7 +195,7 @@ pub fn walk<P: DomainPlatform>(
                 // invocations had.
                 restarts_here = restarts_here.saturating_add(1);
                 op.restarts = op.restarts.saturating_add(1);
-                if restarts_here > MAX_RESTARTS {
+                if restarts_here > MAX_RESTARTS || op.restarts > MAX_TOTAL_RESTARTS {
                     return Err(Errno::EBUSY);
                 }
                 *acc = [XenNumaNodePages::default(); MAX_NUMNODES];

@@ -150,14 +150,6 @@ impl XenNumaNodePages {
         xenpage_list: XEN_NUMA_NODE_OFFLINE,
     };
 
-    /// Adds `b` field by field (wrapping: counts of one domain cannot reach
-    /// 2^64 pages; callers that must not wrap check their inputs).
-    pub fn add(&mut self, b: &XenNumaNodePages) {
-        self.page_list = self.page_list.wrapping_add(b.page_list);
-        self.extra_page_list = self.extra_page_list.wrapping_add(b.extra_page_list);
-        self.xenpage_list = self.xenpage_list.wrapping_add(b.xenpage_list);
-    }
-
     /// All three lists.
     pub const fn sum(&self) -> u64 {
         self.page_list
@@ -175,6 +167,7 @@ impl XenNumaNodePages {
 
     /// The per-list sum of two counts, saturating: a count cannot reach
     /// 2^64 pages, and a bad answer must not wrap to a plausible figure.
+    #[inline]
     pub const fn saturating_add(self, other: &Self) -> Self {
         Self {
             page_list: self.page_list.saturating_add(other.page_list),

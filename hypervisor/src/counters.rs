@@ -187,7 +187,7 @@ impl DomainCounters {
         let mut t = XenNumaNodePages::default();
         for n in 0..MAX_NUMNODES {
             if let Some(c) = self.node(n) {
-                t.add(&c);
+                t = t.saturating_add(&c);
             }
         }
         t

@@ -98,7 +98,7 @@ fn flush<P: DomainPlatform>(
     }
     for (n, c) in acc.iter().enumerate() {
         if req.node.is_none_or(|want| want == n) && p.node_online(n) {
-            op.total.add(c);
+            op.total = op.total.saturating_add(c);
         }
     }
     let first = req.node.unwrap_or(0);
@@ -115,7 +115,7 @@ fn flush<P: DomainPlatform>(
                 *slot = XenNumaNodePages::default();
             }
             if let (Some(slot), Some(c)) = (row.first_mut(), acc.get(n)) {
-                slot.add(c);
+                *slot = slot.saturating_add(c);
             }
         }
         p.write_nodes(op, r, &row)?;

@@ -406,22 +406,7 @@ fn populate_more(
     pages: u64,
     out: &mut String,
 ) -> core::result::Result<(), Failure> {
-    let info = xen.getdomaininfo(domid)?;
-    let total = info.tot_pages.saturating_add(pages);
-    let kib = total
-        .checked_mul(PAGE_SIZE as u64 / 1024)
-        .ok_or_else(|| Failure::Usage(format!("{total} pages overflow max_mem")))?;
-    xen.set_max_mem(domid, kib)?;
-    // PV gpfns are only labels: take fresh ones above those mkdom used.
-    let base = (1u64 << 32) + info.tot_pages;
-    let gpfns: Vec<u64> = (base..base + pages).collect();
-    let mfns = xen.populate_physmap(domid, xenmemf_exact_node(node), &gpfns)?;
-    let path = mfns_path(domid, node);
-    let mut all = read_mfns(&path).unwrap_or_default();
-    all.extend_from_slice(&mfns);
-    write_mfns(&path, &all)?;
-    let _ = writeln!(out, "placed node={node} pages={pages}");
-    Ok(())
+    populate_order(xen, domid, node, 0, pages, out)
 }
 
 /// Grows max_mem of `domid` by `pages` (PV gpfns are labels: the new ones

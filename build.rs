@@ -19,6 +19,7 @@ fn main() {
          \x20*/\n\
          #ifndef __XEN_NUMASTAT_ABI_CHECK_H__\n\
          #define __XEN_NUMASTAT_ABI_CHECK_H__\n\n\
+         #include <public/version.h>\n\
          #include <public/xsm/flask_op.h>\n\n",
     );
     for chk in xen_numastat_abi::c_checks::all() {

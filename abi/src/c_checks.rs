@@ -215,6 +215,8 @@ pub const LAYOUTS: &[&[Check]] = &[
 /// domain's memory on known nodes.
 pub const DOMAIN_CONSTANTS: &[Check] = &[
     c("__HYPERVISOR_memory_op", HYPERVISOR_MEMORY_OP),
+    c("__HYPERVISOR_xen_version", HYPERVISOR_XEN_VERSION),
+    c("XENVER_version", XENVER_VERSION),
     c(
         "XEN_DOMCTL_INTERFACE_VERSION",
         XEN_DOMCTL_INTERFACE_VERSION as u64,

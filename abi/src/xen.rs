@@ -13,6 +13,12 @@ pub const HYPERVISOR_SYSCTL: u64 = 35;
 pub const HYPERVISOR_DOMCTL: u64 = 36;
 /// `#define __HYPERVISOR_memory_op 12` (public/xen.h)
 pub const HYPERVISOR_MEMORY_OP: u64 = 12;
+/// `#define __HYPERVISOR_xen_version 17` (public/xen.h): every domain may
+/// make it (the tools' probe of who refused an EPERM: docs/cli.md).
+pub const HYPERVISOR_XEN_VERSION: u64 = 17;
+/// `#define XENVER_version 0` (public/version.h): `major << 16 | minor`,
+/// no argument buffer.
+pub const XENVER_VERSION: u64 = 0;
 
 /// `#define XEN_SYSCTL_INTERFACE_VERSION 0x00000015` (public/sysctl.h)
 pub const XEN_SYSCTL_INTERFACE_VERSION: u32 = 0x0000_0015;

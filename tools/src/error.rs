@@ -149,6 +149,12 @@ pub enum Error {
     /// Xen refused the call with `-EPERM` (XSM: the caller is not the
     /// control domain).
     NotPrivileged { op: Op },
+    /// Linux's privcmd refused the call with `EPERM` before it reached Xen:
+    /// in a domU, xen-privcmd passes hypercalls only for its target domain
+    /// (none, unless loaded with `unrestricted=1`). Told apart from
+    /// [`Error::NotPrivileged`] by `XENVER_version` failing the same way
+    /// (`Privcmd::who_refused`).
+    PrivcmdRestricted { op: Op },
     /// The hypervisor does not have a numastat op: `-ENOSYS` (stock Xen,
     /// unknown sysctl) or, for heapwalk, `-EOPNOTSUPP` (patched Xen built
     /// without `CONFIG_NUMASTAT_HEAPWALK`, patch 0002's header).
@@ -234,7 +240,9 @@ impl Error {
                 "this hypervisor is not Xen 4.17; boot the patched Xen 4.17 \
                  these tools were built for"
             }
-            Self::NotPrivileged { .. } => "run it in dom0 (the control domain)",
+            Self::NotPrivileged { .. } | Self::PrivcmdRestricted { .. } => {
+                "run it in dom0 (the control domain)"
+            }
             Self::NumastatMissing {
                 cmd: XEN_SYSCTL_NUMA_HEAPWALK,
                 ..
@@ -314,7 +322,13 @@ impl fmt::Display for Error {
             }
             Self::NotPrivileged { op } => write!(
                 f,
-                "the hypervisor refused {op} (EPERM): this domain is not privileged"
+                "the hypervisor refused {op} (EPERM): this domain is not privileged \
+                 (Xen's XSM check; Linux's privcmd passed the call on)"
+            ),
+            Self::PrivcmdRestricted { op } => write!(
+                f,
+                "Linux's privcmd driver refused {op} (EPERM) before it reached Xen: \
+                 in a domU it passes hypercalls only for its target domain"
             ),
             Self::NumastatMissing { cmd, errno } => write!(
                 f,
@@ -414,6 +428,24 @@ mod tests {
             "the hypervisor rejected the arguments of XEN_SYSCTL_numa_availheap \
              with EINVAL (Invalid argument)"
         );
+    }
+
+    #[test]
+    fn the_two_eperms_name_their_layer() {
+        let op = Op::Sysctl(XEN_SYSCTL_NUMA_AVAILHEAP);
+        let xen = Error::NotPrivileged { op }.to_string();
+        let linux = Error::PrivcmdRestricted { op }.to_string();
+        assert!(xen.starts_with("the hypervisor refused XEN_SYSCTL_numa_availheap (EPERM)"));
+        assert!(xen.contains("Xen's XSM check"), "{xen}");
+        assert!(linux.starts_with("Linux's privcmd driver refused XEN_SYSCTL_numa_availheap"));
+        assert!(linux.contains("before it reached Xen"), "{linux}");
+        // Xen's errno is only Xen's: the driver's EPERM is not reported as
+        // an answer of the hypervisor.
+        assert_eq!(
+            Error::NotPrivileged { op }.xen_errno(),
+            Some(Errno::new(libc::EPERM))
+        );
+        assert_eq!(Error::PrivcmdRestricted { op }.xen_errno(), None);
     }
 
     #[test]

@@ -26,9 +26,9 @@ use xen_numastat_abi::{
     XenNumaNodePages, XenSysctl, XenSysctlAvailheap, XenSysctlCputopo, XenSysctlCputopoinfo,
     XenSysctlDebugKeys, XenSysctlGetdomaininfolist, XenSysctlMeminfo, XenSysctlNumaAvailheap,
     XenSysctlNumaGetdomnodestat, XenSysctlNumaHeapwalk, XenSysctlNumainfo, XenSysctlPhysinfo,
-    XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP, HYPERVISOR_SYSCTL, PAGE_SIZE,
-    XEN_DOMCTL_INTERFACE_VERSION, XEN_DOMCTL_PAYLOAD_SIZE, XEN_SYSCTL_INTERFACE_VERSION,
-    XEN_SYSCTL_PAYLOAD_SIZE,
+    XenSysctlReadconsole, HYPERVISOR_DOMCTL, HYPERVISOR_MEMORY_OP, HYPERVISOR_SYSCTL,
+    HYPERVISOR_XEN_VERSION, PAGE_SIZE, XENVER_VERSION, XEN_DOMCTL_INTERFACE_VERSION,
+    XEN_DOMCTL_PAYLOAD_SIZE, XEN_SYSCTL_INTERFACE_VERSION, XEN_SYSCTL_PAYLOAD_SIZE,
 };
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
@@ -497,6 +497,31 @@ impl Privcmd {
         }
     }
 
+    /// `__HYPERVISOR_xen_version(XENVER_version, NULL)`: Xen's `(major,
+    /// minor)`. Xen answers it for every domain, so it tells who refused a
+    /// call with `EPERM` ([`Privcmd::who_refused`]).
+    pub fn xen_version(&self) -> core::result::Result<(u32, u32), Errno> {
+        // SAFETY: XENVER_version has no argument buffer (the NULL handle
+        // is not read): Xen touches no memory of this process.
+        let v = unsafe { self.hypercall(HYPERVISOR_XEN_VERSION, [XENVER_VERSION, 0, 0, 0, 0]) }?;
+        Ok(((v >> 16) as u32 & 0xffff, v as u32 & 0xffff))
+    }
+
+    /// An `EPERM` has two possible authors (docs/cli.md, "Who refused"):
+    /// Xen's XSM check (this domain is not privileged), or, in a domU,
+    /// Linux's privcmd itself, which then passes no hypercall to Xen at all
+    /// unless loaded with `unrestricted=1`. `XENVER_version` tells them
+    /// apart: Xen answers it for any domain, so if it fails with `EPERM`
+    /// too, the driver refused. Other errors are returned unchanged.
+    pub fn who_refused(&self, err: Error) -> Error {
+        match err {
+            Error::NotPrivileged { op } if self.xen_version() == Err(Errno::new(libc::EPERM)) => {
+                Error::PrivcmdRestricted { op }
+            }
+            e => e,
+        }
+    }
+
     /// `__HYPERVISOR_sysctl` with `sysctl` as the guest address of its
     /// `struct xen_sysctl`, unchecked: the test kit's hostile-caller cases
     /// (unmapped, read-only or page-straddling handles) go through here,
@@ -582,7 +607,8 @@ impl Privcmd {
         let rc = unsafe { self.hypercall(HYPERVISOR_SYSCTL, [envelope.handle(), 0, 0, 0, 0]) };
         *payload = envelope.read_one(offset_of!(XenSysctl, u))?;
         *self.envelope.borrow_mut() = Some(envelope);
-        rc.map(drop).map_err(|e| Error::from_sysctl(P::CMD, e))
+        rc.map(drop)
+            .map_err(|e| self.who_refused(Error::from_sysctl(P::CMD, e)))
     }
 
     /// `XEN_DOMCTL_*` on `domain`: wraps `payload` in a `struct xen_domctl`
@@ -616,7 +642,7 @@ impl Privcmd {
         *payload = envelope.read_one(offset_of!(XenDomctl, u))?;
         let out: XenDomctl = envelope.read_one(0)?;
         rc.map(|_| out.domain)
-            .map_err(|e| Error::from_domctl(P::CMD, u32::from(domain), e))
+            .map_err(|e| self.who_refused(Error::from_domctl(P::CMD, u32::from(domain), e)))
     }
 
     /// `__HYPERVISOR_memory_op` with a reservation command
@@ -658,7 +684,7 @@ impl Privcmd {
             Ok(done) => {
                 u64::try_from(done).map_err(|_| Error::Internal(format!("{op} returned {done}")))
             }
-            Err(e) => Err(Error::from_memory_op(cmd, e)),
+            Err(e) => Err(self.who_refused(Error::from_memory_op(cmd, e))),
         }
     }
 

@@ -76,7 +76,9 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
 pub fn exit_code(err: &Error) -> u8 {
     match err {
         Error::NoDevice { .. } => EXIT_NOT_XEN,
-        Error::PermissionDenied { .. } | Error::NotPrivileged { .. } => EXIT_PERMISSION,
+        Error::PermissionDenied { .. }
+        | Error::NotPrivileged { .. }
+        | Error::PrivcmdRestricted { .. } => EXIT_PERMISSION,
         Error::NumastatMissing {
             cmd: XEN_SYSCTL_NUMA_GETDOMNODESTAT,
             ..
@@ -123,6 +125,12 @@ mod tests {
                 EXIT_PERMISSION,
             ),
             (xen(libc::EPERM), EXIT_PERMISSION),
+            (
+                Error::PrivcmdRestricted {
+                    op: Op::Sysctl(avail),
+                },
+                EXIT_PERMISSION,
+            ),
             (xen(libc::ENOSYS), EXIT_NO_NUMASTAT),
             (xen(libc::EACCES), EXIT_NO_NUMASTAT),
             (xen(libc::EINVAL), EXIT_REJECTED),

@@ -20,7 +20,7 @@ DEMO_NODES ?= 1536M,1536M
 
 .PHONY: all demo test deps sources xen-stock xen-release xen-debug xen-flask dom0-bins dist-bin artifacts \
         fmt-check clippy unit-test completion-test formats-check prometheus-e2e install \
-        units-check deb package-test \
+        units-check deb debs package-test \
         codegen-check qemu-test bench stress clean dom0-rootfs
 
 all: artifacts dist-bin
@@ -129,6 +129,18 @@ deb: deps $(if $(filter $(XEN_RELEASE_IMAGE),$(XEN_PKG_IMAGE)),xen-release)
 	    XEN_PKG_IMAGE=$(abspath $(XEN_PKG_IMAGE)) dpkg-buildpackage -b -us -uc
 	lintian --fail-on error --info $(DEB_DIR)/*.deb
 	@ls -l $(DEB_DIR)/*.deb
+	@touch $(DEB_STAMP)
+
+# The packages the toolstack dom0 installs (qemu-test, demo, stress): made
+# by `make deb` unless one is already newer than every file it is built
+# from. The Xen image itself cannot be the test (Xen relinks it, with a
+# new build date, at every make), its sources can.
+DEB_STAMP := $(DEB_DIR)/.stamp
+DEB_SOURCES := $(shell find abi hypervisor tools debian -type f 2>/dev/null) build.rs Cargo.toml \
+    Cargo.lock CHANGELOG.md LICENSE README.md docs/cli.md scripts/build-xen.sh
+$(DEB_STAMP): $(DEB_SOURCES)
+	$(MAKE) --no-print-directory deb
+debs: $(DEB_STAMP)
 
 # The packages unpacked into a scratch root: files where expected, the
 # binary runs, units and man page pass their checkers.
@@ -138,7 +150,7 @@ package-test: deb
 artifacts: xen-stock xen-release xen-debug xen-flask dom0-bins
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-qemu-boot
 
-demo: artifacts dom0-rootfs
+demo: artifacts dom0-rootfs debs
 	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-qemu-boot --quiet --toolstack \
 	    --nodes $(DEMO_NODES) --guest web,256,node:1 --guest db,192,cpus:0 \
 	    --run 'xl list -n' --run 'xen-numastat -d all' \
@@ -188,7 +200,7 @@ codegen-check: xen-release xen-debug
 
 # Every QEMU suite, each one's wall time printed (scripts/run-qemu-tests.sh);
 # the toolstack suite boots the Debian dom0.
-qemu-test: artifacts dom0-rootfs
+qemu-test: artifacts dom0-rootfs debs
 	$(TOP)/scripts/run-qemu-tests.sh
 
 test: deps fmt-check clippy unit-test completion-test formats-check prometheus-e2e units-check \
@@ -205,7 +217,7 @@ clean:
 # (load average 2-4; docs/testing.md). XEN_NUMASTAT_SKIP_MAKE=1 boots
 # what is built without make artifacts.
 STRESS_ROUNDS ?= 100
-stress: $(if $(filter 1,$(XEN_NUMASTAT_SKIP_MAKE)),,artifacts) dom0-rootfs dom0-bins
+stress: $(if $(filter 1,$(XEN_NUMASTAT_SKIP_MAKE)),,artifacts) dom0-rootfs dom0-bins debs
 	XEN_NUMASTAT_SKIP_MAKE=1 XEN_NUMASTAT_STRESS_ROUNDS=$(STRESS_ROUNDS) $(CARGO) test --release \
 	    -p xen-numastat-qemu-tests --test toolstack -- --test-threads=1 --nocapture \
 	    races_with_the_toolstack

@@ -118,7 +118,7 @@ extract_vmlinux "$dom0/vmlinuz" "$out/guest/vmlinux" ||
 # any, and idles. The kernel's orderly poweroff (`xl shutdown`) runs
 # /sbin/poweroff, which must not wait for an init that ignores signals.
 g=$work/guest
-mkdir -p "$g"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib/modules}
+mkdir -p "$g"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,dev,proc,sys,tmp,lib/modules}
 cp "$busybox" "$g/bin/busybox"
 ln -s busybox "$g/bin/sh"
 mknod -m 600 "$g/dev/console" c 5 1
@@ -132,7 +132,9 @@ cat >"$g/init" <<'EOF'
 #!/bin/busybox sh
 # Guest /init, from scripts/build-dom0-rootfs.sh.
 /bin/busybox --install -s
-export PATH=/bin:/sbin
+# /usr/local/bin: the test programs, when the harness appends them
+# (qemu-tests/src/boot/toolstack.rs, the guest kit).
+export PATH=/usr/local/bin:/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -174,18 +176,26 @@ mmdebstrap --variant=minbase --mode=root --quiet \
 bad=$(awk -v v="$XEN_DEB_VERSION" '$1 ~ /^(lib)?xen/ && $2 != v' "$out/manifest.txt")
 [ -z "$bad" ] || die "Xen packages not at $XEN_DEB_VERSION: $bad"
 
-# Trim what neither xl nor /etc/init.d/xen uses: python3 (only pygrub,
-# xen-init-list and xen-init-name, which xendomains uses), perl (debconf),
+# Trim what neither xl, /etc/init.d/xen nor dpkg uses: python3 (only pygrub,
+# xen-init-list and xen-init-name, which xendomains uses), perl's modules
+# beyond perl-base,
 # udev's hardware database (no udev runs), apt's caches, docs, man pages,
 # locales, time zones. docs/toolstack.md lists what was checked.
+# perl-base stays (/usr/bin/perl and its core modules): the packages'
+# maintainer scripts run deb-systemd-helper, a perl script, when the boot
+# installs them with dpkg; the rest of perl goes.
 rm -rf "$tree"/usr/lib/python3* "$tree"/usr/bin/python3* "$tree"/usr/share/python3 \
-       "$tree"/usr/bin/perl* "$tree"/usr/share/perl* "$tree"/usr/lib/x86_64-linux-gnu/perl* \
+       "$tree"/usr/share/perl "$tree"/usr/lib/x86_64-linux-gnu/perl \
        "$tree"/usr/lib/x86_64-linux-gnu/libperl.so* \
        "$tree"/usr/lib/udev/hwdb.bin "$tree"/usr/lib/udev/hwdb.d \
        "$tree"/var/cache/apt/* "$tree"/var/lib/apt/lists/* "$tree"/var/cache/debconf/*-old \
        "$tree"/usr/share/man "$tree"/usr/share/info "$tree"/usr/share/locale \
        "$tree"/usr/share/zoneinfo "$tree"/usr/share/bash-completion "$tree"/usr/share/lintian
 find "$tree/usr/share/doc" -type f ! -name copyright -delete 2>/dev/null || true
+# What deb-systemd-helper loads must still be there.
+chroot "$tree" perl -e 'use strict; use warnings; use File::Path; use File::Basename;
+    use File::Temp; use Getopt::Long; use constant;' ||
+    die "perl-base lacks a module deb-systemd-helper needs"
 
 # busybox for poweroff -f (minbase has no init system) and a few applets
 # minbase lacks; installed under its own name so Debian's tools stay first.
@@ -219,6 +229,10 @@ cat >"$tree/init" <<'EOF'
 # dom0 /init, from scripts/build-dom0-rootfs.sh (docs/toolstack.md).
 # Frames its output with @@XNS lines like qemu-tests/src/initramfs.rs:
 #   @@XNS INIT UPTIME                  file systems mounted
+#   @@XNS PACKAGES ok | failed rc=N | none UPTIME
+#                                      dpkg -i of /xns/debs/*.deb (the
+#                                      project's packages, appended by the
+#                                      harness), before anything else runs
 #   @@XNS MODULES ok | failed rc=N     modprobe of the five Xen modules
 #   @@XNS TOOLSTACK ok | failed rc=N UPTIME   /etc/init.d/xen start
 #                   | skipped UPTIME          xns_toolstack=0 given
@@ -241,6 +255,20 @@ exec </dev/console >/dev/console 2>&1
 dmesg -n 1
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "@@XNS INIT $(up)"
+# The packages, installed as an administrator would (docs/toolstack.md):
+# the CLI is then /usr/sbin/xen-numastat from xen-numastat's .deb.
+if ls /xns/debs/*.deb >/dev/null 2>&1; then
+    dpkg -i /xns/debs/*.deb >/tmp/xns-dpkg 2>&1
+    rc=$?
+    if [ $rc = 0 ]; then
+        echo "@@XNS PACKAGES ok $(up)"
+    else
+        echo "@@XNS PACKAGES failed rc=$rc $(up)"
+    fi
+    sed 's/^/dpkg| /' /tmp/xns-dpkg
+else
+    echo "@@XNS PACKAGES none $(up)"
+fi
 rc=0
 for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd; do
     modprobe "$m" || rc=$?

@@ -9,6 +9,10 @@ use crate::{Error, XenImage};
 /// The static dom0 programs copied into the initramfs's `/bin` when built.
 pub const DOM0_BINARIES: &[&str] = &["xen-numastat", "dom0-testkit"];
 
+/// The binary packages of `make deb` (debian/control), installed in the
+/// toolstack dom0.
+pub const DEB_PACKAGES: &[&str] = &["xen-numastat", "xen-hypervisor-numastat"];
+
 /// Set to `1` to skip `make artifacts` in [`ensure_artifacts`].
 pub const SKIP_MAKE_ENV: &str = "XEN_NUMASTAT_SKIP_MAKE";
 
@@ -40,6 +44,12 @@ pub struct Artifacts {
     /// The toolstack host's dom0 root file system, Debian 12 with Debian's
     /// xl (`make dom0-rootfs`, docs/toolstack.md).
     pub dom0_rootfs: PathBuf,
+    /// The PV guests' busybox initramfs (`make dom0-rootfs`); the harness
+    /// appends the test programs to it for a guest that runs them.
+    pub guest_initrd: PathBuf,
+    /// Where `make deb` leaves the project's packages, which the toolstack
+    /// dom0 installs with dpkg at every boot.
+    pub deb_dir: PathBuf,
     /// The privcmd module matching `dom0_kernel`.
     pub privcmd_ko: PathBuf,
     /// A static busybox.
@@ -67,6 +77,8 @@ impl Artifacts {
             xen_stock: build.join("xen-stock/xen/xen"),
             dom0_kernel: build.join("dom0/vmlinuz"),
             dom0_rootfs: build.join("dom0-rootfs/dom0.cpio"),
+            guest_initrd: build.join("dom0-rootfs/guest/initrd.cpio"),
+            deb_dir: build.join("deb"),
             privcmd_ko: build.join("dom0/xen-privcmd.ko"),
             busybox: PathBuf::from("/bin/busybox"),
             dom0_bin_dir: root.join("target/x86_64-unknown-linux-gnu/release"),
@@ -97,6 +109,38 @@ impl Artifacts {
             .map(|n| (*n, self.dom0_binary(n)))
             .filter(|(_, p)| p.is_file())
             .collect()
+    }
+
+    /// The packages `make deb` builds, `(file name, path)`, one of each of
+    /// [`DEB_PACKAGES`]; fails saying to run `make deb` if one is missing
+    /// or there are two of a package.
+    pub fn debs(&self) -> Result<Vec<(String, PathBuf)>, Error> {
+        let names: Vec<String> = std::fs::read_dir(&self.deb_dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for pkg in DEB_PACKAGES {
+            let prefix = format!("{pkg}_");
+            let found: Vec<&String> = names
+                .iter()
+                .filter(|n| n.starts_with(&prefix) && n.ends_with("_amd64.deb"))
+                .collect();
+            match found[..] {
+                [one] => out.push((one.clone(), self.deb_dir.join(one))),
+                _ => {
+                    return Err(Error::Artifact(format!(
+                        "{} {pkg}_*_amd64.deb in {}, want one: run `make -C {} deb`",
+                        found.len(),
+                        self.deb_dir.display(),
+                        repo_root().display()
+                    )))
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Fails with a sentence saying what to build if `path` is not a file.
@@ -146,6 +190,38 @@ pub fn ensure_artifacts() -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debs_are_one_of_each_package() {
+        let tmp = std::env::temp_dir().join(format!("xns-debs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut a = Artifacts::from_root(Path::new("/r"));
+        a.deb_dir = tmp.clone();
+        assert!(a.debs().unwrap_err().to_string().contains("make -C"));
+        for f in [
+            "xen-numastat_0.1.0_amd64.deb",
+            "xen-hypervisor-numastat_0.1.0_amd64.deb",
+            "xen-numastat_0.1.0_amd64.buildinfo",
+        ] {
+            std::fs::write(tmp.join(f), b"!<arch>").unwrap();
+        }
+        let names: Vec<String> = a.debs().unwrap().into_iter().map(|d| d.0).collect();
+        assert_eq!(
+            names,
+            [
+                "xen-numastat_0.1.0_amd64.deb",
+                "xen-hypervisor-numastat_0.1.0_amd64.deb"
+            ]
+        );
+        std::fs::write(tmp.join("xen-numastat_0.0.9_amd64.deb"), b"").unwrap();
+        assert!(a
+            .debs()
+            .unwrap_err()
+            .to_string()
+            .starts_with("2 xen-numastat_"));
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 
     #[test]
     fn layout() {

@@ -36,6 +36,7 @@ pub mod toolstack;
 pub mod topology;
 #[cfg(target_arch = "x86_64")]
 pub mod tsc;
+pub mod unpriv;
 pub mod xl;
 pub mod xsm;
 

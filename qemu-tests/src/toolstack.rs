@@ -29,6 +29,12 @@ pub const TOOLSTACK_DOM0_MEM: &str = "1024M,max:1024M";
 pub const GUEST_KERNEL: &str = "/var/lib/xns-guest/vmlinux";
 /// The guest initramfs in dom0's tree (uncompressed busybox).
 pub const GUEST_RAMDISK: &str = "/var/lib/xns-guest/initrd.cpio";
+/// The guest initramfs with the test programs appended (the guest kit:
+/// `dom0-testkit` and `xen-numastat` in the guest's `/usr/local/bin`), for
+/// a guest that runs them ([`Guest::with_kit`]).
+pub const GUEST_KIT_RAMDISK: &str = "/var/lib/xns-guest/initrd-kit.cpio";
+/// Where dom0's /init finds the packages it installs with dpkg.
+pub const DEB_DIR: &str = "/xns/debs";
 /// Where xenconsoled writes each guest's console (`XENCONSOLED_ARGS` in
 /// dom0's /etc/default/xen): `guest-<name>.log`.
 pub const CONSOLE_LOG_DIR: &str = "/var/log/xen/console";
@@ -68,6 +74,8 @@ pub struct Guest {
     /// A shell command the guest's /init runs after its ready line (passed
     /// on the guest's kernel command line as `xns_guest_run`).
     pub guest_command: Option<String>,
+    /// Boots from [`GUEST_KIT_RAMDISK`]: the test programs are in its PATH.
+    pub kit: bool,
 }
 
 impl Guest {
@@ -80,6 +88,7 @@ impl Guest {
             vcpus: 1,
             placement: Placement::Auto,
             guest_command: None,
+            kit: false,
         }
     }
 
@@ -113,6 +122,13 @@ impl Guest {
         self
     }
 
+    /// Boot from the guest kit ([`GUEST_KIT_RAMDISK`]): `dom0-testkit` and
+    /// `xen-numastat` run in the guest.
+    pub fn with_kit(mut self) -> Self {
+        self.kit = true;
+        self
+    }
+
     /// The config's path in dom0.
     pub fn config_path(&self) -> String {
         format!("/etc/xen/{}.cfg", self.name)
@@ -137,11 +153,16 @@ impl Guest {
              name = \"{name}\"\n\
              type = \"pv\"\n\
              kernel = \"{GUEST_KERNEL}\"\n\
-             ramdisk = \"{GUEST_RAMDISK}\"\n\
+             ramdisk = \"{ramdisk}\"\n\
              extra = '{extra}'\n\
              memory = {mem}\n",
             name = self.name,
             mem = self.memory_mib,
+            ramdisk = if self.kit {
+                GUEST_KIT_RAMDISK
+            } else {
+                GUEST_RAMDISK
+            },
         );
         if let Some(max) = self.maxmem_mib {
             s.push_str(&format!("maxmem = {max}\n"));
@@ -216,6 +237,13 @@ impl ToolstackHost {
     pub fn run_named(mut self, name: &str, command: &str) -> Self {
         self.topology = self.topology.run_named(name, command);
         self
+    }
+
+    /// Runs each `(name, command)` in dom0, in order.
+    pub fn run_named_all(self, commands: Vec<(String, String)>) -> Self {
+        commands
+            .into_iter()
+            .fold(self, |h, (name, c)| h.run_named(&name, &c))
     }
 
     /// The guest called `name`.
@@ -322,14 +350,17 @@ impl ToolstackHost {
         files
     }
 
-    /// The newc archive to concatenate after `dom0.cpio`.
+    /// The newc archive to concatenate after `dom0.cpio`, with nothing
+    /// but the configs and commands.
     pub fn overlay_cpio(&self) -> Vec<u8> {
-        self.overlay_cpio_with_programs(&[])
+        self.overlay_cpio_with(&Extras::default())
     }
 
-    /// [`ToolstackHost::overlay_cpio`] plus programs, as `(name, bytes)`,
-    /// in `/usr/local/bin` (first in the dom0 image's `PATH`).
-    pub fn overlay_cpio_with_programs(&self, programs: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    /// [`ToolstackHost::overlay_cpio`] plus `extras`: programs in
+    /// `/usr/local/bin` (first in the dom0 image's `PATH`), packages in
+    /// [`DEB_DIR`] (dom0's /init installs them with dpkg before anything
+    /// else), the guest kit at [`GUEST_KIT_RAMDISK`].
+    pub fn overlay_cpio_with(&self, extras: &Extras) -> Vec<u8> {
         let mut cpio = CpioWriter::new();
         // These directories exist in dom0.cpio; naming them again is
         // harmless (the kernel keeps an existing directory).
@@ -339,11 +370,41 @@ impl ToolstackHost {
         for (path, mode, data) in self.dom0_files() {
             cpio.file(path.trim_start_matches('/'), mode, &data);
         }
-        for (name, data) in programs {
+        for (name, data) in &extras.programs {
             cpio.file(&format!("usr/local/bin/{name}"), 0o755, data);
+        }
+        if !extras.debs.is_empty() {
+            cpio.dir(DEB_DIR.trim_start_matches('/'));
+        }
+        for (name, data) in &extras.debs {
+            cpio.file(
+                &format!("{}/{name}", DEB_DIR.trim_start_matches('/')),
+                0o644,
+                data,
+            );
+        }
+        if let Some(kit) = &extras.guest_kit {
+            cpio.file(GUEST_KIT_RAMDISK.trim_start_matches('/'), 0o644, kit);
         }
         cpio.finish()
     }
+
+    /// Whether a guest boots from the guest kit.
+    pub fn needs_guest_kit(&self) -> bool {
+        self.guests.iter().any(|g| g.kit)
+    }
+}
+
+/// What a boot adds to dom0 besides the configs and commands
+/// ([`ToolstackHost::overlay_cpio_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// `(name, bytes)` of programs for dom0's `/usr/local/bin`.
+    pub programs: Vec<(String, Vec<u8>)>,
+    /// `(file name, bytes)` of packages for [`DEB_DIR`].
+    pub debs: Vec<(String, Vec<u8>)>,
+    /// The guest kit initramfs, when a guest boots from it.
+    pub guest_kit: Option<Vec<u8>>,
 }
 
 /// `1024M`, `1G`, `1024M,max:1024M` -> MiB (the first size).

@@ -8,11 +8,20 @@ the exposition's own numbers. Everything listens on 127.0.0.1 (ports the
 kernel picks), the whole run has a deadline, and both daemons are killed
 at the end whatever happens.
 
-The exposition comes from the CLI's renderer on the unit tests' recorded
-hypercall answers (make formats-check keeps them); one from a QEMU boot
-needs the harness to copy the file out of dom0 (not done yet).
+Two sources of expositions:
+- SAMPLES_DIR (make prometheus-e2e): the richest exposition the CLI's
+  renderer made from the unit tests' recorded hypercall answers (make
+  formats-check keeps them);
+- --exposition FILE (qemu-tests/tests/toolstack.rs): the file the
+  packaged systemd service's command wrote in a QEMU boot's dom0, with
+  --expect FILE: checks the test derived from other output of the same
+  boot (the table of `xen-numastat -d all --pages`), each a JSON object
+  {"what": text, "promql": query, "by": [label, ...], "want": {"v1/v2": number}}:
+  the query's result, keyed by those labels' values joined with "/", must
+  equal "want" exactly.
 
-Usage: prometheus-e2e.py SAMPLES_DIR"""
+Usage: prometheus-e2e.py SAMPLES_DIR
+       prometheus-e2e.py --exposition FILE [--expect FILE]"""
 import json
 import re
 import shutil
@@ -56,9 +65,19 @@ def query(port, promql):
 
 
 def main():
-    samples = Path(sys.argv[1])
-    # The richest exposition: every view, domains included.
-    sample = max(samples.glob("*.prom"), key=lambda p: p.stat().st_size)
+    args = sys.argv[1:]
+    expect = []
+    if args[:1] == ["--exposition"] and len(args) in (2, 4):
+        sample = Path(args[1])
+        if len(args) == 4:
+            if args[2] != "--expect":
+                sys.exit(__doc__)
+            expect = json.loads(Path(args[3]).read_text())
+    elif len(args) == 1 and not args[0].startswith("-"):
+        # The richest exposition: every view, domains included.
+        sample = max(Path(args[0]).glob("*.prom"), key=lambda p: p.stat().st_size)
+    else:
+        sys.exit(__doc__)
     text = sample.read_text()
     want = parse(text)
     assert any(n == "xen_numa_domain_info" for n, _ in want), sample
@@ -149,6 +168,15 @@ def main():
         check("domain memory joined with its UUID",
               uuid and all(r["metric"]["uuid"] == uuids[r["metric"]["domid"]] for r in uuid),
               uuid[:2])
+        # What the test derived from the same boot's other output.
+        for e in expect:
+            rows = query(prom_port, e["promql"])
+            got = {"/".join(r["metric"].get(k, "") for k in e["by"]): float(r["value"][1])
+                   for r in rows}
+            want = {k: float(v) for k, v in e["want"].items()}
+            check(f'{e["what"]} ({len(want)} series)', got == want,
+                  {k: (got.get(k), want.get(k)) for k in got.keys() | want.keys()
+                   if got.get(k) != want.get(k)})
         return 1 if fails else 0
     finally:
         for p in procs:

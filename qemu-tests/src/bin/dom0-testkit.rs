@@ -142,6 +142,24 @@ Usage: dom0-testkit <command>
                          domid= tsc_per_ns=', then 'time
                          op=populate|decrease order= n= min_ns= ...
                          spread_pct= pages_per_s=' (ns per round)
+  unpriv-probe           (in a guest) XENVER_version, then both numastat
+                         sysctls and physinfo: 'xen_version rc= major=
+                         minor=', 'case NAME rc= layer=xen|privcmd|none'
+                         (who refused: Xen, or Linux's restricted privcmd)
+  unpriv-hammer numastat|xen_version <secs>
+                         (in a guest) both numastat sysctls, or (the
+                         control) XENVER_version, back to back for <secs>
+                         seconds ('unpriv-hammer NAME start' on stderr
+                         first): 'unpriv-hammer calls=NAME secs= calls=
+                         eperm_xen= ok= other='; fails if other > 0
+  spin <secs>            a CPU-bound loop in user space, no system or
+                         hypercall ('spin start'/'spin end' on stderr):
+                         what a busy guest costs dom0 without calling Xen
+                         (the control for unpriv-hammer): 'spin secs= loops='
+  latency <reps>         dom0's latency of availheap(-1, -1) and
+                         getdomnodestat(0, counters), <reps> each,
+                         interleaved, TSC-timed: 'latency
+                         op=availheap|getdomnodestat n= min_ns= ...'
 Numbers are decimal, may be negative, and are sent as their 32-bit pattern
 (domain ids of mkdom/release/destroy/affinity/bench: 0 to 32751).
 ";
@@ -974,6 +992,10 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
         HeldDestroy(DomId, u32, u64),
         Flask,
         AsUser(u32, Vec<&'a str>),
+        UnprivProbe,
+        UnprivHammer(xen_numastat_qemu_tests::unpriv::HammerCalls, u64),
+        Latency(u32),
+        Spin(u64),
     }
     let node_arg = |n: &str| -> core::result::Result<u32, Failure> {
         match parse_count("node", n)? {
@@ -1083,6 +1105,31 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             _ => return Err(Failure::Usage(format!("secs '{s}' is not 1 to 3600"))),
         },
         ["churn", seed, ops] => Cmd::Churn(parse_count("seed", seed)?, parse_count("ops", ops)?),
+        ["unpriv-probe"] => Cmd::UnprivProbe,
+        ["unpriv-hammer", what, s] => {
+            use xen_numastat_qemu_tests::unpriv::HammerCalls;
+            let what = match what {
+                "numastat" => HammerCalls::Numastat,
+                "xen_version" => HammerCalls::XenVersion,
+                _ => {
+                    return Err(Failure::Usage(format!(
+                        "'{what}' is not numastat or xen_version"
+                    )))
+                }
+            };
+            match parse_count("secs", s)? {
+                secs @ 1..=3600 => Cmd::UnprivHammer(what, secs),
+                _ => return Err(Failure::Usage(format!("secs '{s}' is not 1 to 3600"))),
+            }
+        }
+        ["spin", s] => match parse_count("secs", s)? {
+            secs @ 1..=3600 => Cmd::Spin(secs),
+            _ => return Err(Failure::Usage(format!("secs '{s}' is not 1 to 3600"))),
+        },
+        ["latency", r] => match parse_count("reps", r)? {
+            reps @ 1..=1_000_000 => Cmd::Latency(reps as u32),
+            _ => return Err(Failure::Usage(format!("reps '{r}' is not 1 to 1000000"))),
+        },
         ["as-user", uid, ref argv @ ..] if !argv.is_empty() => {
             let uid = parse_count("uid", uid)?;
             Cmd::AsUser(
@@ -1171,6 +1218,14 @@ fn run(args: &[String], out: &mut String) -> core::result::Result<(), Failure> {
             }
         }
         Cmd::AsUser(uid, argv) => as_user(uid, &argv, out)?,
+        Cmd::UnprivProbe => xen_numastat_qemu_tests::unpriv::probe(&xen, out),
+        Cmd::UnprivHammer(what, secs) => {
+            if !xen_numastat_qemu_tests::unpriv::hammer(&xen, what, secs, out) {
+                return Err(Failure::Reported);
+            }
+        }
+        Cmd::Spin(secs) => xen_numastat_qemu_tests::unpriv::spin(secs, out),
+        Cmd::Latency(reps) => xen_numastat_qemu_tests::unpriv::latency(&xen, reps, out)?,
     }
     Ok(())
 }
@@ -1293,6 +1348,12 @@ mod tests {
             &["allocbench", "0"],
             &["allocbench", "0", "10", "12"],
             &["affinity"],
+            &["unpriv-hammer", "numastat", "0"],
+            &["unpriv-hammer", "5"],
+            &["unpriv-hammer", "sysctl", "5"],
+            &["unpriv-probe", "x"],
+            &["latency", "0"],
+            &["spin", "0"],
         ] {
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
             let mut out = String::new();

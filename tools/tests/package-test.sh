@@ -62,6 +62,11 @@ img=$root/hv/boot/xen-4.17-numastat.gz
 gzip -dc "$img" >"$root/xen" && [ "$(head -c 4 "$root/xen" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] &&
     ok "image holds an ELF (multiboot Xen)" || bad "image is not an ELF"
 [ -f "$root/hv/boot/xen-4.17-numastat.config" ] && ok "/boot/xen-4.17-numastat.config" || bad "no .config"
+# The release build (scripts/build-xen.sh release): no test-only ops, no
+# debug build.
+cfg=$root/hv/boot/xen-4.17-numastat.config
+grep -qx '# CONFIG_NUMASTAT_HEAPWALK is not set' "$cfg" && ! grep -qx 'CONFIG_DEBUG=y' "$cfg" &&
+    ok "the release build: heapwalk compiled out, CONFIG_DEBUG off" || bad "not the release build's .config"
 listed=()
 for i in "$root"/hv/boot/xen*; do
     case "$i" in # 20_linux_xen's file_is_not_xen_garbage

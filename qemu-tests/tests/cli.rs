@@ -68,9 +68,10 @@ fn same_mb(r: &BootResult, what: &str, cell: &str, bytes: u64) {
     );
 }
 
+/// A successful `--json` command's document, validated against the JSON
+/// Schema.
 fn json(r: &BootResult, c: &CommandResult) -> Value {
-    serde_json::from_str(&ok(r, c).text())
-        .unwrap_or_else(|e| r.fail(format!("`{}` is not JSON ({e}):\n{}", c.command, c.text())))
+    schema_json(r, ok(r, c))
 }
 
 fn u(v: &Value) -> u64 {

@@ -250,7 +250,7 @@ fn check_physinfo(r: &BootResult) {
     let info = parse_xl_info(&r.command("xl-info").text()).unwrap_or_else(|e| r.fail(e));
     let p = r.command("p-json");
     r.check(p.ok(), format!("xen-numastat -p --json: {:?}", p.output));
-    let j: serde_json::Value = serde_json::from_str(&p.text()).unwrap_or_else(|e| r.fail(e));
+    let j = schema_json(r, p);
     let t = &j["topology"];
     let u = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| r.fail(format!("{v}")));
     r.check(info.xen_version == "4.17.5", &info.xen_version);
@@ -1052,7 +1052,7 @@ fn check_prometheus_e2e(r: &BootResult) {
 fn json_free(r: &BootResult, name: &str) -> BTreeMap<u32, u64> {
     let c = r.command(name);
     r.check(c.ok(), format!("{name}: {:?}", c.output));
-    let v: serde_json::Value = serde_json::from_str(&c.text()).unwrap_or_else(|e| r.fail(e));
+    let v = schema_json(r, c);
     r.check(
         v["free"]["source"] == "XEN_SYSCTL_numainfo",
         format!("{name}: free from {}", v["free"]["source"]),

@@ -204,3 +204,33 @@ pub fn resident_image_pages(xen_syms: &std::path::Path) -> u64 {
     let init = addr("__init_end") - addr("__init_begin");
     (image - init).div_ceil(4096)
 }
+
+/// Parses a `--json` document a command printed in dom0 and validates it
+/// against `tools/xen-numastat.schema.json` with `tools/tests/check-json.py`
+/// (Debian's python3-jsonschema, as `make formats-check` does for the host
+/// tests' samples): every JSON document the QEMU tests read is checked.
+pub fn schema_json(r: &BootResult, c: &CommandResult) -> serde_json::Value {
+    let text = c.text();
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| r.fail(format!("`{}` is not JSON ({e}):\n{text}", c.command)));
+    let root = xen_numastat_qemu_tests::repo_root();
+    let f = std::env::temp_dir().join(format!("xns-json-{}-{}.json", std::process::id(), c.index));
+    std::fs::write(&f, &text).unwrap_or_else(|e| r.fail(format!("{}: {e}", f.display())));
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tools/tests/check-json.py"))
+        .arg(root.join("tools/xen-numastat.schema.json"))
+        .arg(&f)
+        .output()
+        .unwrap_or_else(|e| r.fail(format!("check-json.py: {e}")));
+    let _ = std::fs::remove_file(&f);
+    r.check(
+        out.status.success(),
+        format!(
+            "`{}` fails the JSON Schema:\n{}{}",
+            c.command,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    );
+    v
+}

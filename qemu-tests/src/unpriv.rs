@@ -29,12 +29,18 @@ use crate::tsc::{rdtsc, Tsc};
 /// One timed call.
 type Call<'a> = dyn Fn() -> Result<(), Error> + 'a;
 
-/// `layer=xen|privcmd|none` and `rc=` of one call's outcome.
+/// `rc=` and `layer=` of one call's outcome: `xen` for Xen's errno,
+/// `privcmd` for the driver's refusal, `none` for success or a failure of
+/// neither.
 fn outcome(r: &Result<(), Error>) -> (i32, &'static str) {
     match r {
         Ok(()) => (0, "none"),
         Err(Error::PrivcmdRestricted { .. }) => (-libc::EPERM, "privcmd"),
-        Err(e) => (e.xen_errno().map_or(-1, |e| -e.get()), "xen"),
+        Err(e) => match e.xen_errno() {
+            Some(errno) => (-errno.get(), "xen"),
+            // Not an answer of Xen's (a buffer that would not map, ...).
+            None => (-1, "none"),
+        },
     }
 }
 

@@ -225,6 +225,11 @@ stress: $(if $(filter 1,$(XEN_NUMASTAT_SKIP_MAKE)),,artifacts) dom0-rootfs dom0-
 # getdomnodestat's cost (counters, walk, 2006 method) against domain size,
 # and the allocator's throughput, patched release over stock, under QEMU
 # -icount: six boots, prints tables (docs/testing.md). Not part of test.
-bench: artifacts
+# BENCH_ARGS picks the part and the boots: `make bench BENCH_ARGS=alloc`
+# runs only the allocator's (two boots of each image), `BENCH_ARGS="alloc
+# --boots=1"` one of each (about 45 s here). XEN_NUMASTAT_SKIP_MAKE=1
+# boots what is built without make artifacts.
+BENCH_ARGS ?=
+bench: $(if $(filter 1,$(XEN_NUMASTAT_SKIP_MAKE)),,artifacts)
 	$(CARGO) build --quiet --release -p xen-numastat-qemu-tests --bin xen-numastat-bench
-	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-numastat-bench
+	XEN_NUMASTAT_SKIP_MAKE=1 $(TOP)/target/release/xen-numastat-bench $(BENCH_ARGS)

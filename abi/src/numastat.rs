@@ -41,10 +41,13 @@ pub const PAGE_SHIFT: u32 = 12;
 pub const NUMASTAT_HEAP_READY_OFFSET: usize = MAX_NUMNODES * NR_ZONES * 8;
 /// `sizeof(struct numastat_heap)`: the counters and one flag per node.
 pub const NUMASTAT_HEAP_SIZE: usize = NUMASTAT_HEAP_READY_OFFSET + MAX_NUMNODES;
-/// Bytes of the per-domain block's `pages[MAX_NUMNODES][3]`, at its start
-/// (`struct numastat_domain`, hypervisor/src/counters.rs), followed by the
-/// removal count; numastat.c updates both inline (patch 0008).
+/// Bytes of the per-domain block's `pages[3][MAX_NUMNODES]` (list-major),
+/// at its start (`struct numastat_domain`, hypervisor/src/counters.rs),
+/// followed by the removal count; xen/numastat-domain.h updates both
+/// inline (patch 0008).
 pub const NUMASTAT_DOMAIN_PAGES_SIZE: usize = MAX_NUMNODES * 3 * 8;
+/// Bytes of one list's row of `pages`: one counter per node.
+pub const NUMASTAT_DOMAIN_LIST_ROW_SIZE: usize = MAX_NUMNODES * 8;
 
 /// `PAGE_SIZE` on x86.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;

@@ -50,7 +50,10 @@ pub struct WalkSlot {
 #[repr(C)]
 #[derive(Debug)]
 pub struct DomainCounters {
-    pages: [[AtomicU64; 3]; MAX_NUMNODES],
+    /// `pages[list][node]`: list-major, so that C's inline update
+    /// addresses a counter with one scaled index (`pages[list - 1][node]`,
+    /// the list a constant at each hook).
+    pages: [[AtomicU64; MAX_NUMNODES]; 3],
     /// Pages taken off the domain's lists so far (wrapping): a walk paused
     /// at a removal count resumes only if it is unchanged.
     removals: AtomicU64,
@@ -105,7 +108,7 @@ impl DomainCounters {
     /// All zero: the same state as C's zeroed allocation.
     pub const fn new() -> Self {
         Self {
-            pages: [const { [const { AtomicU64::new(0) }; 3] }; MAX_NUMNODES],
+            pages: [const { [const { AtomicU64::new(0) }; MAX_NUMNODES] }; 3],
             removals: AtomicU64::new(0),
             inconsistent: AtomicU32::new(0),
             walk: WalkSlot {
@@ -130,10 +133,10 @@ impl DomainCounters {
     /// `pages` joined (> 0) or left (< 0) `list` on `node`. Caller holds
     /// `d->page_alloc_lock`.
     pub fn adjust(&self, node: usize, list: u32, pages: i64) -> Adjusted {
-        let (Some(list), Some(row)) = (NumaList::from_u32(list), self.pages.get(node)) else {
+        let Some(list) = NumaList::from_u32(list) else {
             return self.refuse();
         };
-        let Some(c) = row.get(list.index()) else {
+        let Some(c) = self.pages.get(list.index()).and_then(|row| row.get(node)) else {
             return self.refuse();
         };
         let old = c.load(Relaxed);
@@ -174,7 +177,8 @@ impl DomainCounters {
 
     /// One node's counts; `None` for an id out of range.
     pub fn node(&self, node: usize) -> Option<XenNumaNodePages> {
-        let [p, e, x] = self.pages.get(node)?;
+        let [p, e, x] = &self.pages;
+        let (p, e, x) = (p.get(node)?, e.get(node)?, x.get(node)?);
         Some(XenNumaNodePages {
             page_list: p.load(Relaxed),
             extra_page_list: e.load(Relaxed),

@@ -213,8 +213,8 @@ clean:
 # Not in make test: the toolstack races (qemu-tests/tests/toolstack.rs)
 # with STRESS_ROUNDS rounds of each (a 1 GiB guest created and destroyed,
 # another ballooned down and up) while dom0 queries both modes; prints
-# the outcome of every call, counted. 100 rounds took 24 minutes here
-# (load average 2-4; docs/testing.md). XEN_NUMASTAT_SKIP_MAKE=1 boots
+# the outcome of every call, counted. 100 rounds took 18 minutes here
+# (load average about 2; docs/testing.md). XEN_NUMASTAT_SKIP_MAKE=1 boots
 # what is built without make artifacts.
 STRESS_ROUNDS ?= 100
 stress: $(if $(filter 1,$(XEN_NUMASTAT_SKIP_MAKE)),,artifacts) dom0-rootfs dom0-bins debs

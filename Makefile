@@ -137,7 +137,7 @@ deb: deps $(if $(filter $(XEN_RELEASE_IMAGE),$(XEN_PKG_IMAGE)),xen-release)
 # new build date, at every make), its sources can.
 DEB_STAMP := $(DEB_DIR)/.stamp
 DEB_SOURCES := $(shell find abi hypervisor tools debian -type f 2>/dev/null) build.rs Cargo.toml \
-    Cargo.lock CHANGELOG.md LICENSE README.md docs/cli.md scripts/build-xen.sh
+    Cargo.lock CHANGELOG.md LICENSE README.md docs/cli.md scripts/build-xen.sh Makefile
 $(DEB_STAMP): $(DEB_SOURCES)
 	$(MAKE) --no-print-directory deb
 debs: $(DEB_STAMP)

@@ -171,6 +171,8 @@ pub fn ensure_artifacts() -> Result<(), Error> {
             .arg("-C")
             .arg(&root)
             .arg("artifacts")
+            // The toolstack dom0's CLI comes from the package.
+            .arg("debs")
             .status()
             .map_err(|e| format!("cannot run make: {e}"))?;
         if status.success() {

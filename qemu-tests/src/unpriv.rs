@@ -80,7 +80,8 @@ pub enum HammerCalls {
     /// Both numastat sysctls (each refused call followed by the
     /// `XENVER_version` of `Privcmd::who_refused`).
     Numastat,
-    /// `XENVER_version` twice a round: the same number of hypercalls, none
+    /// `XENVER_version` four times a round, as many hypercalls as a
+    /// numastat round makes (two sysctls, each followed by the probe), none
     /// a sysctl (the control).
     XenVersion,
 }

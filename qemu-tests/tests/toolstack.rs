@@ -54,6 +54,15 @@ fn boot_host(host: &ToolstackHost, timeout: Duration) -> BootResult {
     boot_toolstack(host, &opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A temporary directory, removed when the test ends (also when it fails).
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Prints the test's wall time when it ends (also when it fails).
 struct WallTime(&'static str, Instant);
 
@@ -608,8 +617,8 @@ fn overlapping_latency(g: &Guest, tag: &str, start: &str) -> Vec<(String, String
     ]
 }
 
-/// `latency op=NAME ... median_ns=` of a `dom0-testkit latency` command.
-fn latency_medians(r: &BootResult, name: &str) -> BTreeMap<String, f64> {
+/// `op -> (median_ns, p10_ns)` of a `dom0-testkit latency` command.
+fn latency_stats(r: &BootResult, name: &str) -> BTreeMap<String, (f64, f64)> {
     let c = r.command(name);
     r.check(c.ok(), format!("{name}: {:?}", c.output));
     c.output
@@ -617,11 +626,13 @@ fn latency_medians(r: &BootResult, name: &str) -> BTreeMap<String, f64> {
         .filter(|l| l.starts_with("latency "))
         .map(|l| {
             let op = kv(l).get("op").map(|s| s.to_string()).unwrap_or_default();
-            let med = kv(l)
-                .get("median_ns")
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or_else(|| r.fail(format!("{name}: {l}")));
-            (op, med)
+            let get = |k: &str| {
+                kv(l)
+                    .get(k)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or_else(|| r.fail(format!("{name}: no {k} in {l}")))
+            };
+            (op, (get("median_ns"), get("p10_ns")))
         })
         .collect()
 }
@@ -660,18 +671,22 @@ fn guest_run_lines(r: &BootResult, name: &str) -> Vec<String> {
 
 /// dom0's calls while a guest hammers Xen with refused numastat sysctls,
 /// against the same calls while that guest hammers `XENVER_version` at the
-/// same rate of hypercalls (the control): at most this ratio of medians.
-/// Under TCG another vCPU's hypercall traffic slows dom0 by itself (+28 %
-/// seen with the release image against an idle or spinning guest, while a
-/// guest spinning in user space cost 1 %), so an idle guest is no baseline;
-/// what numastat's refused calls could add beyond any hypercall (a lock:
-/// do_sysctl() refuses before it takes any, docs/testing.md) shows against
-/// the control. Seen: 1.002 (availheap) and 1.014 (getdomnodestat) with
-/// 182390 refused calls against 388316 XENVER_version calls in 20 s,
-/// while two idle medians of the same boot differed by 50 % on a loaded
-/// host: 1.25 leaves room for that noise and still fails a lock that
-/// slowed dom0 by a quarter.
+/// same rate of hypercalls (the control): at most this ratio of the 10th
+/// percentiles. Under TCG another vCPU's hypercall traffic slows dom0 by
+/// itself (+28 % seen with the release image against an idle or spinning
+/// guest, while a guest spinning in user space cost 1 %), so an idle guest
+/// is no baseline; what numastat's refused calls could add beyond any
+/// hypercall (a lock: do_sysctl() refuses before it takes any,
+/// docs/testing.md) shows against the control. The 10th percentile, not
+/// the median: the samples are a few seconds apart, and on a loaded host
+/// two idle medians of one boot differed by 50 % (host preemption lands in
+/// the upper part of the distribution). Seen: medians 1.002 and 1.014 of
+/// the control's (182390 refused calls against 388316 XENVER_version
+/// calls in 20 s).
 const HAMMER_OVER_CONTROL: f64 = 1.25;
+/// And the medians at most this ratio: only a gross slowdown, given the
+/// host noise above.
+const HAMMER_MEDIAN_BOUND: f64 = 2.0;
 
 /// The packages installed with dpkg in dom0 and what that did; an
 /// unprivileged guest calling both numastat sysctls (Linux's privcmd
@@ -704,9 +719,10 @@ fn packages_unprivileged_guest_and_prometheus() {
         .find(|(f, _)| f.starts_with("xen-hypervisor-numastat_"))
         .expect("debs() returns both packages")
         .1;
-    let tmp = std::env::temp_dir().join(format!("xns-pkg-xen-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).expect("temp dir");
-    let (packaged_xen, packaged_sha) = packaged_hypervisor(hv_deb, &tmp);
+    let tmp =
+        RemoveOnDrop(std::env::temp_dir().join(format!("xns-pkg-xen-{}", std::process::id())));
+    std::fs::create_dir_all(&tmp.0).expect("temp dir");
+    let (packaged_xen, packaged_sha) = packaged_hypervisor(hv_deb, &tmp.0);
     let u1 = Guest::new("u1", 256)
         .pinned(&[1])
         .with_kit()
@@ -749,7 +765,7 @@ fn packages_unprivileged_guest_and_prometheus() {
         )
         .run_named("table", "xen-numastat -d all --pages");
     let r = boot_host(&host, Duration::from_secs(1200));
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
     eprintln!(
         "toolstack::{label}: boot {:.0} s, dom0 /init after {:.0} s",
         r.elapsed.as_secs_f64(),
@@ -880,10 +896,11 @@ fn packages_unprivileged_guest_and_prometheus() {
 
     // dom0's latency: the guest idle (before, after), hammering the
     // numastat sysctls, hammering XENVER_version (the control), spinning.
-    let m: BTreeMap<&str, BTreeMap<String, f64>> = ["before", "hammer", "control", "spin", "after"]
-        .into_iter()
-        .map(|k| (k, latency_medians(&r, &format!("latency-{k}"))))
-        .collect();
+    let m: BTreeMap<&str, BTreeMap<String, (f64, f64)>> =
+        ["before", "hammer", "control", "spin", "after"]
+            .into_iter()
+            .map(|k| (k, latency_stats(&r, &format!("latency-{k}"))))
+            .collect();
     for k in ["hammer", "control", "spin"] {
         r.check(
             r.command(&format!("latency-{k}"))
@@ -893,12 +910,13 @@ fn packages_unprivileged_guest_and_prometheus() {
         );
     }
     for op in ["availheap", "getdomnodestat"] {
-        let at = |k: &str| m[k][op];
+        let at = |k: &str| m[k][op].0;
+        let p10 = |k: &str| m[k][op].1;
         let idle = at("before").max(at("after"));
         eprintln!(
             "  dom0 {op} median: guest idle {:.0}/{:.0} ns, hammering numastat {:.0} ns, \
              hammering XENVER_version {:.0} ns, spinning {:.0} ns: numastat/xen_version \
-             {:.3} (tolerance {HAMMER_OVER_CONTROL}), numastat/idle {:.3}, spin/idle {:.3}",
+             {:.3} (tolerance {HAMMER_MEDIAN_BOUND}), numastat/idle {:.3}, spin/idle {:.3}",
             at("before"),
             at("after"),
             at("hammer"),
@@ -908,12 +926,22 @@ fn packages_unprivileged_guest_and_prometheus() {
             at("hammer") / idle,
             at("spin") / idle,
         );
+        eprintln!(
+            "  dom0 {op} p10: hammering numastat {:.0} ns, hammering XENVER_version {:.0} ns: \
+             {:.3} (tolerance {HAMMER_OVER_CONTROL})",
+            p10("hammer"),
+            p10("control"),
+            p10("hammer") / p10("control")
+        );
         r.check(
-            at("hammer") <= HAMMER_OVER_CONTROL * at("control"),
+            p10("hammer") <= HAMMER_OVER_CONTROL * p10("control")
+                && at("hammer") <= HAMMER_MEDIAN_BOUND * at("control"),
             format!(
-                "dom0 {op}: {:.0} ns while the guest hammers the numastat sysctls, {:.0} ns \
-                 while it hammers XENVER_version",
+                "dom0 {op}: p10/median {:.0}/{:.0} ns while the guest hammers the numastat \
+                 sysctls, {:.0}/{:.0} ns while it hammers XENVER_version",
+                p10("hammer"),
                 at("hammer"),
+                p10("control"),
                 at("control")
             ),
         );
@@ -1019,8 +1047,9 @@ fn check_prometheus_e2e(r: &BootResult) {
             "want": names,
         },
     ]);
-    let dir = std::env::temp_dir().join(format!("xns-prom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| r.fail(e));
+    let guard = RemoveOnDrop(std::env::temp_dir().join(format!("xns-prom-{}", std::process::id())));
+    let dir = &guard.0;
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| r.fail(e));
     let (prom, exp) = (dir.join("xen-numastat.prom"), dir.join("expect.json"));
     std::fs::write(&prom, &exposition).unwrap_or_else(|e| r.fail(e));
     std::fs::write(&exp, expect.to_string()).unwrap_or_else(|e| r.fail(e));
@@ -1040,7 +1069,7 @@ fn check_prometheus_e2e(r: &BootResult) {
         "  prometheus-e2e on this boot's file:\n{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(guard);
     r.check(
         out.status.success(),
         format!("prometheus-e2e: {}", out.status),

@@ -150,8 +150,8 @@ pub enum Error {
     /// control domain).
     NotPrivileged { op: Op },
     /// Linux's privcmd refused the call with `EPERM` before it reached Xen:
-    /// in a domU, xen-privcmd passes hypercalls only for its target domain
-    /// (none, unless loaded with `unrestricted=1`). Told apart from
+    /// in a domU, xen-privcmd passes no hypercall of its own unless loaded
+    /// with `unrestricted=1`. Told apart from
     /// [`Error::NotPrivileged`] by `XENVER_version` failing the same way
     /// (`Privcmd::who_refused`).
     PrivcmdRestricted { op: Op },
@@ -328,7 +328,8 @@ impl fmt::Display for Error {
             Self::PrivcmdRestricted { op } => write!(
                 f,
                 "Linux's privcmd driver refused {op} (EPERM) before it reached Xen: \
-                 in a domU it passes hypercalls only for its target domain"
+                 in a domU it passes no hypercall of its own (only device-model \
+                 calls for a target domain)"
             ),
             Self::NumastatMissing { cmd, errno } => write!(
                 f,

@@ -25,6 +25,7 @@ Usage: prometheus-e2e.py SAMPLES_DIR
 import json
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -65,6 +66,9 @@ def query(port, promql):
 
 
 def main():
+    # timeout(1) sends SIGTERM: end through the finally below, which
+    # kills both daemons, instead of dying with them still running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("prometheus-e2e: terminated"))
     args = sys.argv[1:]
     expect = []
     if args[:1] == ["--exposition"] and len(args) in (2, 4):
@@ -173,10 +177,10 @@ def main():
             rows = query(prom_port, e["promql"])
             got = {"/".join(r["metric"].get(k, "") for k in e["by"]): float(r["value"][1])
                    for r in rows}
-            want = {k: float(v) for k, v in e["want"].items()}
-            check(f'{e["what"]} ({len(want)} series)', got == want,
-                  {k: (got.get(k), want.get(k)) for k in got.keys() | want.keys()
-                   if got.get(k) != want.get(k)})
+            exp = {k: float(v) for k, v in e["want"].items()}
+            check(f'{e["what"]} ({len(exp)} series)', got == exp,
+                  {k: (got.get(k), exp.get(k)) for k in got.keys() | exp.keys()
+                   if got.get(k) != exp.get(k)})
         return 1 if fails else 0
     finally:
         for p in procs:

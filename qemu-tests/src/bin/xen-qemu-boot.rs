@@ -39,7 +39,8 @@ OPTIONS:
     --toolstack        dom0 is Debian 12 with Debian's Xen 4.17.5 userspace
                        (build/dom0-rootfs/dom0.cpio, `make dom0-rootfs`):
                        xenstored and xenconsoled run, xl is in PATH, the
-                       static xen-numastat and dom0-testkit in /usr/local/bin
+                       packages of build/deb (`make deb`) installed with
+                       dpkg (xen-numastat), dom0-testkit in /usr/local/bin
     --guest NAME,MEM[,PLACE[,maxmem:MAX]]
                        (with --toolstack, repeatable) a PV guest of MEM MiB
                        (at least 160) running Debian's kernel and a busybox

@@ -214,7 +214,10 @@ pub fn schema_json(r: &BootResult, c: &CommandResult) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| r.fail(format!("`{}` is not JSON ({e}):\n{text}", c.command)));
     let root = xen_numastat_qemu_tests::repo_root();
-    let f = std::env::temp_dir().join(format!("xns-json-{}-{}.json", std::process::id(), c.index));
+    // Unique per call: the tests of one process validate at the same time.
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let f = std::env::temp_dir().join(format!("xns-json-{}-{seq}.json", std::process::id()));
     std::fs::write(&f, &text).unwrap_or_else(|e| r.fail(format!("{}: {e}", f.display())));
     let out = std::process::Command::new("python3")
         .arg(root.join("tools/tests/check-json.py"))

@@ -182,20 +182,43 @@ impl Guest {
     }
 
     /// The dom0 command that creates the guest and waits, up to
-    /// `timeout_s`, for its ready line in the console log. It polls every
-    /// 0.5 s: under TCG one `grep` + `sleep` round costs ~0.13 s of forks
-    /// besides the sleep (measured), which a 0.1 s poll would spend mostly
-    /// on itself, on the CPU the guest needs.
+    /// `timeout_s`, for its ready line in the console log
+    /// ([`Guest::wait_command`]).
     pub fn create_command(&self, timeout_s: u32) -> String {
         format!(
-            "xl create {cfg} || exit $?; t=0; while ! grep -q '{GUEST_READY}' {log} 2>/dev/null; do \
-             t=$((t + 1)); if [ $t -gt {ticks} ]; then echo 'guest {name} not ready after \
-             {timeout_s} s'; cat {log}; exit 1; fi; sleep 0.5; done; echo 'guest {name} ready'",
+            "xl create {cfg} || exit $?; {wait}; echo 'guest {name} ready'",
             cfg = self.config_path(),
+            wait = self.wait_command(GUEST_READY, timeout_s),
+            name = self.name,
+        )
+    }
+
+    /// A dom0 command that waits, up to `timeout_s`, until the guest's
+    /// console log has a line containing `text` (no single quote), then
+    /// prints how many polls it took; on timeout it prints the log
+    /// ([`Guest::console_command`]) and exits 1. It polls every 0.5 s: under
+    /// TCG one `grep` + `sleep` round costs ~0.13 s of forks besides the
+    /// sleep (measured), which a 0.1 s poll would spend mostly on itself, on
+    /// the CPU the guest needs.
+    pub fn wait_command(&self, text: &str, timeout_s: u32) -> String {
+        format!(
+            "t=0; while ! grep -q '{text}' {log} 2>/dev/null; do t=$((t + 1)); \
+             if [ $t -gt {ticks} ]; then echo 'no \"{text}\" from guest {name} after \
+             {timeout_s} s'; {console}; exit 1; fi; sleep 0.5; done; \
+             echo 'seen after '$t' polls'",
             log = self.console_log(),
             ticks = u64::from(timeout_s) * 2,
             name = self.name,
+            console = self.console_command(),
         )
+    }
+
+    /// A dom0 command that prints the guest's console log so that it
+    /// survives dom0's framing: the guest's own `@@XNS` lines become
+    /// `[xns]` (they would read as dom0's frames), and the log's CRs go
+    /// (the framed lengths would count them, the serial lines lose them).
+    pub fn console_command(&self) -> String {
+        format!("sed 's/@@XNS/[xns]/g; s/\\r$//' {}", self.console_log())
     }
 }
 

@@ -585,18 +585,6 @@ fn races_with_the_toolstack() {
     check_free_back(&r, "free-before", "free-after");
 }
 
-/// Waits (up to `timeout_s`) for `text` in guest `name`'s console log.
-fn wait_guest_line(g: &Guest, text: &str, timeout_s: u32) -> String {
-    format!(
-        "t=0; while ! grep -q '{text}' {log}; do t=$((t + 1)); if [ $t -gt {ticks} ]; then \
-         echo 'no \"{text}\" from {name} after {timeout_s} s'; cat {log}; exit 1; fi; \
-         sleep 0.5; done; echo 'seen after '$t' polls'",
-        log = g.console_log(),
-        ticks = timeout_s * 2,
-        name = g.name,
-    )
-}
-
 /// Commands `wait-<tag>` (until the guest prints `<start> start`) and
 /// `latency-<tag>` (dom0's latency, then a check that the guest had not
 /// printed `<start> end` yet: the sample overlapped).
@@ -604,7 +592,7 @@ fn overlapping_latency(g: &Guest, tag: &str, start: &str) -> Vec<(String, String
     vec![
         (
             format!("wait-{tag}"),
-            wait_guest_line(g, &format!("{start} start"), 300),
+            g.wait_command(&format!("{start} start"), 300),
         ),
         (
             format!("latency-{tag}"),
@@ -747,15 +735,9 @@ fn packages_unprivileged_guest_and_prometheus() {
         .run_named_all(overlapping_latency(&u1, "hammer", "unpriv-hammer numastat"))
         .run_named_all(overlapping_latency(&u1, "control", "unpriv-hammer xen_version"))
         .run_named_all(overlapping_latency(&u1, "spin", "spin"))
-        .run_named("wait-end", &wait_guest_line(&u1, "@@XNS GUEST RUN-END", 300))
+        .run_named("wait-end", &u1.wait_command("@@XNS GUEST RUN-END", 300))
         .run_named("latency-after", "dom0-testkit latency 1000")
-        // The guest's own @@XNS lines would read as dom0's framing; the
-        // log's CRs would make the framed lengths disagree with the serial
-        // lines (which lose them).
-        .run_named(
-            "guest-log",
-            &format!("sed 's/@@XNS/[xns]/g; s/\\r$//' {}", u1.console_log()),
-        )
+        .run_named("guest-log", &u1.console_command())
         .run_named(
             "prometheus",
             "mkdir -p /var/lib/prometheus/node-exporter && \
@@ -792,24 +774,24 @@ fn packages_unprivileged_guest_and_prometheus() {
             format!("dpkg-query: {pkg} {version} not installed:\n{pk}"),
         );
     }
-    r.check(
-        pk.lines().any(|l| l == "/usr/sbin/xen-numastat"),
-        format!("the CLI is not the package's:\n{pk}"),
-    );
-    // dpkg installed the image this boot runs, byte for byte.
-    r.check(
-        pk.contains(&format!("{packaged_sha}  /boot/xen-4.17-numastat.gz")),
-        format!("/boot/xen-4.17-numastat.gz is not the package's ({packaged_sha}):\n{pk}"),
-    );
-    // postinst saw a running Xen; deb-systemd-helper enabled the timer.
-    r.check(
-        pk.lines().any(|l| l == "xen-hypervisor-numastat"),
-        format!("no reboot-required entry:\n{pk}"),
-    );
-    r.check(
-        pk.lines().any(|l| l == "xen-numastat-prometheus.timer"),
-        format!("the timer is not enabled:\n{pk}"),
-    );
+    // The CLI is the package's; dpkg installed the image this boot runs,
+    // byte for byte; postinst saw a running Xen (reboot-required);
+    // deb-systemd-helper enabled the timer.
+    let sha_line = format!("{packaged_sha}  /boot/xen-4.17-numastat.gz");
+    for (line, what) in [
+        ("/usr/sbin/xen-numastat", "the CLI is not the package's"),
+        (
+            sha_line.as_str(),
+            "/boot/xen-4.17-numastat.gz is not the package's",
+        ),
+        ("xen-hypervisor-numastat", "no reboot-required entry"),
+        ("xen-numastat-prometheus.timer", "the timer is not enabled"),
+    ] {
+        r.check(
+            pk.lines().any(|l| l == line),
+            format!("{what} (no line {line:?}):\n{pk}"),
+        );
+    }
 
     // The guest: Linux's privcmd first, then Xen.
     let g = guest_run_lines(&r, "guest-log");
@@ -987,11 +969,6 @@ fn packaged_hypervisor(
     (elf, sha)
 }
 
-/// The repository root.
-fn crate_root() -> std::path::PathBuf {
-    xen_numastat_qemu_tests::repo_root()
-}
-
 /// `prometheus` (the service's file) and `table` (`-d all --pages`) of the
 /// same boot: node_exporter + Prometheus on 127.0.0.1 must answer PromQL
 /// with the table's numbers.
@@ -1053,7 +1030,7 @@ fn check_prometheus_e2e(r: &BootResult) {
     let (prom, exp) = (dir.join("xen-numastat.prom"), dir.join("expect.json"));
     std::fs::write(&prom, &exposition).unwrap_or_else(|e| r.fail(e));
     std::fs::write(&exp, expect.to_string()).unwrap_or_else(|e| r.fail(e));
-    let script = crate_root().join("tools/tests/prometheus-e2e.py");
+    let script = xen_numastat_qemu_tests::repo_root().join("tools/tests/prometheus-e2e.py");
     let out = std::process::Command::new("timeout")
         .arg("120")
         .arg("python3")

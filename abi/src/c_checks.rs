@@ -381,6 +381,11 @@ pub const INLINE_STORAGE: &[Check] = &[
         "offsetof(struct numastat_domain, removals)",
         NUMASTAT_DOMAIN_PAGES_SIZE as u64,
     ),
+    c(
+        "sizeof(struct numastat_domain)",
+        NUMASTAT_DOMAIN_SIZE as u64,
+    ),
+    c("__alignof__(struct numastat_domain)", 8),
 ];
 
 /// The FLASK operations of the XSM test (abi/src/flask.rs).

@@ -97,8 +97,9 @@ pub struct PageInfo {
 }
 
 /// `struct numastat_domain`: a domain's per-node page counters, owned by the
-/// component (hypervisor/src/domain.rs) and opaque to C, which allocates
-/// `numastat_domain_size()` zeroed bytes for it in `domain_create()`.
+/// component (hypervisor/src/counters.rs), `d->numastat` inside C's
+/// `struct domain` (zeroed with it, [`crate::NUMASTAT_DOMAIN_SIZE`] bytes;
+/// C updates only its `pages` and `removals` inline).
 #[repr(C)]
 #[derive(Debug)]
 pub struct NumastatDomain {
@@ -168,8 +169,7 @@ macro_rules! numastat_entry_points {
             fn numastat_sysctl_getdomnodestat(
                 op: *mut $crate::XenSysctlNumaGetdomnodestat
             ) -> ::core::ffi::c_long;
-            // Per-domain counters (hypervisor/src/domain.rs, docs/counters.md).
-            fn numastat_domain_size() -> ::core::ffi::c_ulong;
+            // Per-domain counters (hypervisor/src/counters.rs, docs/counters.md).
             fn numastat_domain_adjust(
                 nd: *mut $crate::ffi::NumastatDomain,
                 node: ::core::ffi::c_uint,

@@ -48,6 +48,10 @@ pub const NUMASTAT_HEAP_SIZE: usize = NUMASTAT_HEAP_READY_OFFSET + MAX_NUMNODES;
 pub const NUMASTAT_DOMAIN_PAGES_SIZE: usize = MAX_NUMNODES * 3 * 8;
 /// Bytes of one list's row of `pages`: one counter per node.
 pub const NUMASTAT_DOMAIN_LIST_ROW_SIZE: usize = MAX_NUMNODES * 8;
+/// `sizeof(struct numastat_domain)`: the counters, the removal count, the
+/// consistency mark and the paused walk's slot. It is part of C's
+/// `struct domain` (patch 0009), whose page it fits in.
+pub const NUMASTAT_DOMAIN_SIZE: usize = 1600;
 
 /// `PAGE_SIZE` on x86.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;

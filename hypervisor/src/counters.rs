@@ -2,8 +2,8 @@
 //! A domain's pages per node and list, kept as Xen assigns and frees them,
 //! so that getdomnodestat answers in O(nodes) without visiting a page.
 //!
-//! One [`DomainCounters`] per domain (`d->numastat`, allocated zeroed by
-//! `domain_create()` with `numastat_domain_size()` bytes: 1600). Every
+//! One [`DomainCounters`] per domain (`d->numastat`, 1600 bytes inside C's
+//! `struct domain`, zeroed with it by `alloc_domain_struct()`). Every
 //! update happens at a hook in Xen's C where a page joins or leaves one of
 //! the domain's lists, with `d->page_alloc_lock` held (docs/counters.md
 //! lists the hook sites). The lock serialises writers; atomics with relaxed
@@ -70,9 +70,9 @@ static_assertions::const_assert_eq!(
     xen_numastat_abi::NUMASTAT_DOMAIN_PAGES_SIZE
 );
 
-/// Bytes C allocates for each domain.
+/// Bytes of each domain's block in C's `struct domain`.
 pub const SIZE: usize = core::mem::size_of::<DomainCounters>();
-static_assertions::const_assert_eq!(SIZE, 1600);
+static_assertions::const_assert_eq!(SIZE, xen_numastat_abi::NUMASTAT_DOMAIN_SIZE);
 static_assertions::const_assert_eq!(core::mem::align_of::<DomainCounters>(), 8);
 
 /// How an update went.

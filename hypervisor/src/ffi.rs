@@ -13,7 +13,7 @@
 #![allow(unsafe_code)]
 
 use crate::availheap::{availheap, SNAPSHOT_ENTRIES};
-use crate::counters::{DomainCounters, SIZE};
+use crate::counters::DomainCounters;
 use crate::domnodestat::{getdomnodestat, Counts, Outcome};
 use crate::errno::{to_ret, Errno};
 use crate::heap::HeapCounters;
@@ -141,17 +141,11 @@ pub unsafe extern "C" fn numastat_sysctl_getdomnodestat(
     }
 }
 
-/// Bytes of `struct numastat_domain`, which `domain_create()` allocates
-/// zeroed for every domain (an all-zero block is a valid, empty one).
-#[no_mangle]
-pub extern "C" fn numastat_domain_size() -> c_ulong {
-    SIZE as c_ulong
-}
-
 /// # Safety
 ///
-/// `nd` is NULL or a block of [`numastat_domain_size()`] bytes, 8-byte
-/// aligned, that was zeroed when allocated and is only ever accessed
+/// `nd` is NULL or a block of `counters::SIZE` bytes (`d->numastat` in C's
+/// `struct domain`, whose size and alignment numastat-abi-check.h pins),
+/// that was zeroed when allocated and is only ever accessed
 /// through these functions, and lives while the returned reference is used
 /// (the call).
 unsafe fn counters<'a>(nd: *const NumastatDomain) -> Option<&'a DomainCounters> {

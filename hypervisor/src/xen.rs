@@ -128,10 +128,10 @@ impl DomainPlatform for Xen {
     }
 
     fn counters<'a>(&'a self, d: &'a XenDomain) -> Option<&'a DomainCounters> {
-        // SAFETY: `d` is referenced, so d->numastat (allocated zeroed with
-        // numastat_domain_size() bytes in domain_create(), freed only in
-        // _domain_destroy()) outlives the borrow of `d`; it is only accessed
-        // through shared references to atomics.
+        // SAFETY: `d` is referenced, so d->numastat (part of struct domain,
+        // zeroed with it, freed with it after _domain_destroy()) outlives
+        // the borrow of `d`; it is only accessed through shared references
+        // to atomics.
         unsafe {
             numastat_shim_domain_counters(d.0.as_ptr())
                 .cast::<DomainCounters>()

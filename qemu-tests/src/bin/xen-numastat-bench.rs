@@ -340,10 +340,16 @@ fn alloc(boots: usize) -> Result<(), String> {
          largest (max-min)/min of one image's boot medians"
     );
     println!(
-        "{:<16} {:>14} {:>22} {:>14} {:>10}",
-        "case", "patched/stock", "range over pairs", "boot-to-boot", "goal 1%"
+        "{:<16} {:>14} {:>22} {:>14} {:>14}",
+        "case", "patched/stock", "range over pairs", "boot-to-boot", "cost <= 1%"
     );
-    let mut worst: f64 = 0.0;
+    // The goal (docs/testing.md): what the component costs the allocator,
+    // at most 1 % over stock in every (patched, stock) pair of boots, with
+    // the measurement's own noise under that. Cheaper than stock meets it.
+    // The b30 rows are diagnostic: they isolate the allocation's own cost,
+    // where the zone scan the component makes cheaper is short.
+    let (mut worst_goal, mut worst_all): (f64, f64) = (f64::MIN, f64::MIN);
+    let mut goal_met = true;
     for (oi, (c, _, _)) in CASES.iter().enumerate() {
         for (pi, op) in OPS.iter().enumerate() {
             let medians =
@@ -361,26 +367,36 @@ fn alloc(boots: usize) -> Result<(), String> {
                 (s.1 - s.0) / s.0 * 100.0
             };
             let noise = b2b(&sm).max(b2b(&pm));
-            worst = worst.max((pr.max - 1.0).max(1.0 - pr.min));
+            let diagnostic = c.contains("b30");
+            let met = pr.max <= 1.01 && noise < 1.0;
+            worst_all = worst_all.max(pr.max - 1.0);
+            if !diagnostic {
+                worst_goal = worst_goal.max(pr.max - 1.0);
+                goal_met &= met;
+            }
+            let verdict = match (met, noise >= 1.0) {
+                (_, true) => "noisy",
+                (true, _) if pr.max < 1.0 => "met (cheaper)",
+                (true, _) => "met",
+                (false, _) => "NOT met",
+            };
             println!(
-                "{:<16} {:>14.5} {:>22} {:>13.4}% {:>10}",
+                "{:<16} {:>14.5} {:>22} {:>13.4}% {:>14}{}",
                 format!("{op} {c}"),
                 ratio,
                 format!("{:.5}..{:.5}", pr.min, pr.max),
                 noise,
-                if (ratio - 1.0).abs() <= 0.01 && noise < 1.0 {
-                    "met"
-                } else if noise >= 1.0 {
-                    "noisy"
-                } else {
-                    "NOT met"
-                }
+                verdict,
+                if diagnostic { "  (diagnostic)" } else { "" }
             );
         }
     }
     println!(
-        "\nlargest |patched/stock - 1| over all pairs and cases: {:.3}%",
-        worst * 100.0
+        "\nlargest cost over stock in any pair of boots: populate and decrease at orders 0 and 9 \
+         {:+.3}% (goal <= 1%: {}); with the b30 rows {:+.3}%",
+        worst_goal * 100.0,
+        if goal_met { "met" } else { "NOT met" },
+        worst_all * 100.0
     );
     Ok(())
 }

@@ -374,6 +374,10 @@ pub const INLINE_STORAGE: &[Check] = &[
         NUMASTAT_DOMAIN_PAGES_SIZE as u64,
     ),
     c(
+        "sizeof(((struct numastat_domain *)0)->pages[0][0])",
+        NUMASTAT_DOMAIN_COUNT_SIZE as u64,
+    ),
+    c(
         "sizeof(((struct numastat_domain *)0)->pages[0])",
         NUMASTAT_DOMAIN_LIST_ROW_SIZE as u64,
     ),

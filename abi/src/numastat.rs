@@ -41,17 +41,21 @@ pub const PAGE_SHIFT: u32 = 12;
 pub const NUMASTAT_HEAP_READY_OFFSET: usize = MAX_NUMNODES * NR_ZONES * 8;
 /// `sizeof(struct numastat_heap)`: the counters and one flag per node.
 pub const NUMASTAT_HEAP_SIZE: usize = NUMASTAT_HEAP_READY_OFFSET + MAX_NUMNODES;
+/// Bytes of one of the per-domain block's page counts: 32 bits, as Xen
+/// 4.17's own `tot_pages`, `extra_pages` and `xenheap_pages` (a domain
+/// cannot hold more on one node than in all).
+pub const NUMASTAT_DOMAIN_COUNT_SIZE: usize = 4;
 /// Bytes of the per-domain block's `pages[3][MAX_NUMNODES]` (list-major),
 /// at its start (`struct numastat_domain`, hypervisor/src/counters.rs),
 /// followed by the removal count; xen/numastat-domain.h updates both
-/// inline (patch 0008).
-pub const NUMASTAT_DOMAIN_PAGES_SIZE: usize = MAX_NUMNODES * 3 * 8;
+/// inline (patches 0008, 0009).
+pub const NUMASTAT_DOMAIN_PAGES_SIZE: usize = MAX_NUMNODES * 3 * NUMASTAT_DOMAIN_COUNT_SIZE;
 /// Bytes of one list's row of `pages`: one counter per node.
-pub const NUMASTAT_DOMAIN_LIST_ROW_SIZE: usize = MAX_NUMNODES * 8;
+pub const NUMASTAT_DOMAIN_LIST_ROW_SIZE: usize = MAX_NUMNODES * NUMASTAT_DOMAIN_COUNT_SIZE;
 /// `sizeof(struct numastat_domain)`: the counters, the removal count, the
 /// consistency mark and the paused walk's slot. It is part of C's
 /// `struct domain` (patch 0009), whose page it fits in.
-pub const NUMASTAT_DOMAIN_SIZE: usize = 1600;
+pub const NUMASTAT_DOMAIN_SIZE: usize = 832;
 
 /// `PAGE_SIZE` on x86.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;

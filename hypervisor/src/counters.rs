@@ -2,7 +2,7 @@
 //! A domain's pages per node and list, kept as Xen assigns and frees them,
 //! so that getdomnodestat answers in O(nodes) without visiting a page.
 //!
-//! One [`DomainCounters`] per domain (`d->numastat`, 1600 bytes inside C's
+//! One [`DomainCounters`] per domain (`d->numastat`, 832 bytes inside C's
 //! `struct domain`, zeroed with it by `alloc_domain_struct()`). Every
 //! update happens at a hook in Xen's C where a page joins or leaves one of
 //! the domain's lists, with `d->page_alloc_lock` held (docs/counters.md
@@ -53,7 +53,8 @@ pub struct DomainCounters {
     /// `pages[list][node]`: list-major, so that C's inline update
     /// addresses a counter with one scaled index (`pages[list - 1][node]`,
     /// the list a constant at each hook).
-    pages: [[AtomicU64; MAX_NUMNODES]; 3],
+    /// 32 bits each: Xen 4.17 counts a domain's pages in `unsigned int`.
+    pages: [[AtomicU32; MAX_NUMNODES]; 3],
     /// Pages taken off the domain's lists so far (wrapping): a walk paused
     /// at a removal count resumes only if it is unchanged.
     removals: AtomicU64,
@@ -108,7 +109,7 @@ impl DomainCounters {
     /// All zero: the same state as C's zeroed allocation.
     pub const fn new() -> Self {
         Self {
-            pages: [const { [const { AtomicU64::new(0) }; MAX_NUMNODES] }; 3],
+            pages: [const { [const { AtomicU32::new(0) }; MAX_NUMNODES] }; 3],
             removals: AtomicU64::new(0),
             inconsistent: AtomicU32::new(0),
             walk: WalkSlot {
@@ -139,11 +140,14 @@ impl DomainCounters {
         let Some(c) = self.pages.get(list.index()).and_then(|row| row.get(node)) else {
             return self.refuse();
         };
+        let Ok(n) = u32::try_from(pages.unsigned_abs()) else {
+            return self.refuse();
+        };
         let old = c.load(Relaxed);
         let new = if pages < 0 {
-            old.checked_sub(pages.unsigned_abs())
+            old.checked_sub(n)
         } else {
-            old.checked_add(pages.unsigned_abs())
+            old.checked_add(n)
         };
         match new {
             Some(v) => {
@@ -180,9 +184,9 @@ impl DomainCounters {
         let [p, e, x] = &self.pages;
         let (p, e, x) = (p.get(node)?, e.get(node)?, x.get(node)?);
         Some(XenNumaNodePages {
-            page_list: p.load(Relaxed),
-            extra_page_list: e.load(Relaxed),
-            xenpage_list: x.load(Relaxed),
+            page_list: p.load(Relaxed).into(),
+            extra_page_list: e.load(Relaxed).into(),
+            xenpage_list: x.load(Relaxed).into(),
         })
     }
 
@@ -242,10 +246,23 @@ mod tests {
             "valid updates go on"
         );
         let big = DomainCounters::new();
-        assert_eq!(big.adjust(0, XEN, i64::MAX), Adjusted::Applied);
-        assert_eq!(big.adjust(0, XEN, i64::MAX), Adjusted::Applied);
-        assert_eq!(big.adjust(0, XEN, 2), Adjusted::FirstRefusal, "overflow");
-        assert_eq!(big.node(0).unwrap().xenpage_list, u64::MAX - 1);
+        assert_eq!(
+            big.adjust(0, XEN, i64::from(u32::MAX) + 1),
+            Adjusted::FirstRefusal,
+            "wider than a count"
+        );
+        assert_eq!(
+            big.adjust(0, XEN, i64::from(u32::MAX) - 1),
+            Adjusted::Applied
+        );
+        assert_eq!(big.adjust(0, XEN, 2), Adjusted::Refused, "overflow");
+        assert_eq!(big.adjust(0, XEN, 1), Adjusted::Applied);
+        assert_eq!(big.node(0).unwrap().xenpage_list, u64::from(u32::MAX));
+        assert_eq!(
+            big.adjust(0, XEN, 1),
+            Adjusted::Refused,
+            "overflow at the top"
+        );
     }
 
     #[test]
